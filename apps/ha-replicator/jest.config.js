@@ -1,0 +1,1 @@
+module.exports = { displayName: 'ha-replicator', preset: '../../jest.preset.js', rootDir: __dirname };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'index-service', preset: '../../jest.preset.js', rootDir: __dirname };

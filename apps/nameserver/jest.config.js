@@ -1,0 +1,1 @@
+module.exports = { displayName: 'nameserver', preset: '../../jest.preset.js', rootDir: __dirname };

@@ -1,0 +1,1 @@
+test('workspace runs jest', () => expect(1 + 1).toBe(2));
