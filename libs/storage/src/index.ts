@@ -1,1 +1,13 @@
-export {};
+export { MessageStore } from './message-store';
+export type { AppendResult, RecoveryReport, StoreLogger, StoreOptions } from './message-store';
+export { DEFAULT_STORE_CONFIG, storeConfig } from './store-config';
+export type { StoreConfig } from './store-config';
+export type { FlushMode } from './commit-log/commit-log';
+export type { MessageInput, StoredMessage, PhysicalOffset, QueueOffset, DispatchInfo } from './codec/record-codec';
+export type { MessageProperties } from './codec/properties';
+export type { CqEntry } from './consume-queue/cq-entry';
+export { tagHashOf } from './consume-queue/cq-entry';
+export type { DispatchListener } from './dispatch/dispatcher';
+export type { RetentionResult } from './retention/retention';
+export { StorageError, STORAGE_ERROR_CODES } from './errors';
+export type { StorageErrorCode } from './errors';

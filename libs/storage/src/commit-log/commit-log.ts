@@ -1,0 +1,287 @@
+import { mkdirSync, readSync } from 'node:fs';
+import {
+  checkRecord,
+  decodeRecord,
+  encodeFiller,
+  encodeRecord,
+  readPrefix,
+  recordBytes,
+  type PhysicalOffset,
+  type PreparedRecord,
+  type StoredMessage,
+} from '../codec/record-codec';
+import { PREFIX_BYTES } from '../codec/record-layout';
+import { StorageError } from '../errors';
+import { fsyncDirSync } from '../io/fsync-dir';
+import { listSegmentBases } from '../io/segment-names';
+import { LogWriter, type WrittenChunk } from './log-writer';
+import { scanLog, type Corruption, type RecordVisitor } from './log-scanner';
+import { Segment } from './segment';
+
+/**
+ * The commit log: every topic's messages appended to one log of fixed-size segment files named by
+ * their 20-digit base PhysicalOffset (format: docs/formats/commit-log.md). A record never spans
+ * segments: when one does not fit, the rest of the segment gets a filler and the next segment
+ * starts. Only written bytes are readable; every read checks the record's CRC.
+ */
+
+export type FlushMode = 'SYNC' | 'ASYNC';
+
+export interface CommitLogOptions {
+  readonly dir: string;
+  readonly segmentBytes: number;
+  readonly flushMode: FlushMode;
+  readonly flushIntervalMs: number;
+  readonly flushDirtyBytes: number;
+  readonly maxBatchBytes: number;
+  readonly storeHost: string;
+}
+
+export interface LogRecovery {
+  /** Where the scan started (a record boundary known to be intact). */
+  readonly scannedFrom: PhysicalOffset;
+  readonly end: PhysicalOffset;
+  readonly records: number;
+  /** What was cut: from `corruption.offset` on, `bytesCut` bytes in `segmentsDeleted` + 1 files. */
+  readonly corruption: Corruption | null;
+  readonly bytesCut: number;
+  readonly segmentsDeleted: number;
+}
+
+export interface Appended {
+  readonly physicalOffset: PhysicalOffset;
+  readonly totalBytes: number;
+  /** PhysicalOffset just after the record: what an acknowledgement waits for. */
+  readonly end: PhysicalOffset;
+}
+
+export class CommitLog {
+  private readonly segments: Segment[];
+  private readonly writer: LogWriter;
+  private readonly flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly options: CommitLogOptions,
+    segments: Segment[],
+    end: PhysicalOffset,
+    onWritten: (chunks: readonly WrittenChunk[]) => void,
+    onFailed: (err: StorageError) => void,
+  ) {
+    this.segments = segments;
+    this.writer = new LogWriter(end, options.maxBatchBytes, {
+      onWritten: (chunks) => {
+        onWritten(chunks);
+        if (this.writer.writtenEnd - this.writer.syncedEnd >= options.flushDirtyBytes) this.writer.requestSync();
+      },
+      onFailed,
+    });
+    if (options.flushMode === 'ASYNC') {
+      this.flushTimer = setInterval(() => this.writer.requestSync(), options.flushIntervalMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /**
+   * Opens the log, scanning from `scanFrom` (a record boundary known to be intact, e.g. from the
+   * checkpoint); every intact record after it is passed to `visit`. A torn or corrupt tail is
+   * truncated and reported.
+   */
+  static open(
+    options: CommitLogOptions,
+    scanFrom: PhysicalOffset,
+    visit: RecordVisitor,
+    hooks: { onWritten: (chunks: readonly WrittenChunk[]) => void; onFailed: (err: StorageError) => void },
+  ): { log: CommitLog; recovery: LogRecovery } {
+    mkdirSync(options.dir, { recursive: true });
+    const segments = listSegmentBases(options.dir).map((base) => Segment.open(options.dir, base, false));
+    const min = segments.length > 0 ? segments[0].base : 0;
+    const from = Math.max(scanFrom, min);
+    const scan = segments.length > 0 ? scanLog(segments, options.segmentBytes, from, visit) : null;
+    const end = scan ? scan.end : from;
+    let bytesCut = 0;
+    let segmentsDeleted = 0;
+    if (scan?.corruption) {
+      const at = segments.findIndex((s) => end >= s.base && end < s.base + options.segmentBytes);
+      const keep = at < 0 ? segments.length : at + 1;
+      if (at >= 0) {
+        bytesCut += Math.max(0, segments[at].fileBytes() - (end - segments[at].base));
+        segments[at].truncate(end - segments[at].base);
+      }
+      for (const s of segments.splice(keep)) {
+        bytesCut += s.fileBytes();
+        s.delete();
+        segmentsDeleted++;
+      }
+      fsyncDirSync(options.dir);
+    }
+    const log = new CommitLog(options, segments, end, hooks.onWritten, hooks.onFailed);
+    const recovery: LogRecovery = {
+      scannedFrom: from,
+      end,
+      records: scan?.records ?? 0,
+      corruption: scan?.corruption ?? null,
+      bytesCut,
+      segmentsDeleted,
+    };
+    return { log, recovery };
+  }
+
+  get minOffset(): PhysicalOffset {
+    return this.segments.length > 0 ? this.segments[0].base : this.writer.writtenEnd;
+  }
+
+  /** End of the readable (written) log. */
+  get maxOffset(): PhysicalOffset {
+    return this.writer.writtenEnd;
+  }
+
+  /** End of what is on disk (fdatasync done). */
+  get syncedOffset(): PhysicalOffset {
+    return this.writer.syncedEnd;
+  }
+
+  get failure(): StorageError | null {
+    return this.writer.failed;
+  }
+
+  get segmentBytes(): number {
+    return this.options.segmentBytes;
+  }
+
+  /** Throws unless an append can be accepted now. */
+  checkWritable(): void {
+    if (this.closed) throw new StorageError('STORE_CLOSED', 'the store is closed');
+    const failed = this.writer.failed;
+    if (failed) {
+      throw new StorageError('STORAGE_READ_ONLY', `the store is read-only after an I/O error: ${failed.message}`, {
+        cause: failed,
+      });
+    }
+  }
+
+  /** Encodes the record at the end of the log. Call checkWritable first. */
+  append(prepared: PreparedRecord, queueOffset: number, storeTimestampMs: number): Appended {
+    const storeHost = this.options.storeHost;
+    const totalBytes = recordBytes(prepared, storeHost);
+    if (totalBytes > this.options.segmentBytes) {
+      throw new StorageError('MESSAGE_TOO_LARGE', `record of ${totalBytes} bytes exceeds the segment size`);
+    }
+    const segment = this.segmentFor(totalBytes);
+    const physicalOffset = this.writer.appendedEnd;
+    const { buf, at } = this.writer.reserve(segment, totalBytes);
+    encodeRecord(buf, at, prepared, { queueOffset, physicalOffset, storeTimestampMs, storeHost });
+    return { physicalOffset, totalBytes, end: physicalOffset + totalBytes };
+  }
+
+  /** Resolves when the record ending at `end` may be acknowledged under the flush mode. */
+  whenDurable(end: PhysicalOffset): Promise<void> {
+    return this.options.flushMode === 'SYNC' ? this.writer.whenSynced(end) : this.writer.whenWritten(end);
+  }
+
+  /** Reads and checks the record at `offset`; `size` (from a consume-queue entry) saves a read. */
+  read(offset: PhysicalOffset, size?: number): StoredMessage {
+    const buf = this.readChecked(offset, size);
+    return decodeRecord(buf, 0);
+  }
+
+  /** The raw, CRC-checked bytes of the record at `offset`. */
+  readChecked(offset: PhysicalOffset, size?: number): Buffer {
+    const segment = this.segmentAt(offset);
+    const bytes = size ?? this.recordSizeAt(segment, offset);
+    if (offset + bytes > this.writer.writtenEnd) throw this.outOfRange(offset);
+    const buf = Buffer.allocUnsafe(bytes);
+    const got = readSync(segment.fd, buf, 0, bytes, offset - segment.base);
+    const prefix = got >= PREFIX_BYTES ? readPrefix(buf, 0) : null;
+    const bad =
+      got !== bytes || prefix?.kind !== 'message' || prefix.totalBytes !== bytes
+        ? 'record size does not match'
+        : checkRecord(buf, 0, offset);
+    if (bad) throw new StorageError('CORRUPT_RECORD', `record at PhysicalOffset ${offset} is corrupt (${bad})`);
+    return buf;
+  }
+
+  /** Scans [from, maxOffset) again (e.g. to rebuild derived data); stops at a corrupt record. */
+  scan(from: PhysicalOffset, visit: RecordVisitor): { end: PhysicalOffset; corruption: Corruption | null } {
+    return scanLog(this.segments, this.options.segmentBytes, Math.max(from, this.minOffset), visit);
+  }
+
+  /** Segments other than the active one, oldest first (retention candidates). */
+  inactiveSegments(): readonly Segment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  /** Deletes the oldest segment (never the active one). */
+  deleteOldestSegment(): Segment | null {
+    if (this.segments.length < 2) return null;
+    const oldest = this.segments.shift() as Segment;
+    oldest.delete();
+    return oldest;
+  }
+
+  /** Waits for every append to be written and synced, then closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    try {
+      if (!this.writer.failed) await this.writer.drain();
+    } finally {
+      for (const s of this.segments) s.close();
+    }
+  }
+
+  private recordSizeAt(segment: Segment, offset: PhysicalOffset): number {
+    const prefix = Buffer.allocUnsafe(PREFIX_BYTES);
+    if (offset + PREFIX_BYTES > this.writer.writtenEnd) throw this.outOfRange(offset);
+    readSync(segment.fd, prefix, 0, PREFIX_BYTES, offset - segment.base);
+    const kind = readPrefix(prefix, 0);
+    if (kind.kind !== 'message') {
+      throw new StorageError('CORRUPT_RECORD', `no message record at PhysicalOffset ${offset} (${kind.kind})`);
+    }
+    return kind.totalBytes;
+  }
+
+  private segmentAt(offset: PhysicalOffset): Segment {
+    const bytes = this.options.segmentBytes;
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = this.segments[mid];
+      if (offset < s.base) hi = mid - 1;
+      else if (offset >= s.base + bytes) lo = mid + 1;
+      else return s;
+    }
+    throw this.outOfRange(offset);
+  }
+
+  private outOfRange(offset: PhysicalOffset): StorageError {
+    return new StorageError(
+      'OFFSET_OUT_OF_RANGE',
+      `PhysicalOffset ${offset} is outside the log [${this.minOffset}, ${this.maxOffset})`,
+    );
+  }
+
+  /** The segment the next record of `bytes` goes into, rolling (with a filler) when needed. */
+  private segmentFor(bytes: number): Segment {
+    const size = this.options.segmentBytes;
+    const pos = this.writer.appendedEnd;
+    let active = this.segments[this.segments.length - 1];
+    if (active && pos + bytes <= active.base + size) return active;
+    if (active && pos < active.base + size) {
+      // Only the filler's prefix is written; the rest of the segment is skipped.
+      const rest = active.base + size - pos;
+      if (rest >= PREFIX_BYTES) {
+        const { buf, at } = this.writer.reserve(active, PREFIX_BYTES);
+        encodeFiller(buf, at, rest);
+      }
+      this.writer.skip(active.base + size);
+    }
+    const base = active ? active.base + size : pos - (pos % size);
+    active = Segment.open(this.options.dir, base, true);
+    this.segments.push(active);
+    if (this.options.flushMode === 'SYNC') fsyncDirSync(this.options.dir);
+    return active;
+  }
+}

@@ -1,0 +1,228 @@
+import { fdatasync, writev } from 'node:fs';
+import { BatchPool } from '../io/batch-pool';
+import { StorageError } from '../errors';
+import type { Segment } from './segment';
+
+/**
+ * The commit log's write path, as NODE-PERFORMANCE.md §1–3 measured it:
+ * - records are encoded in place into a pooled batch buffer (the caller encodes; we hand out space);
+ * - every buffer sealed in one event-loop turn goes out in one positional `writev`, at most
+ *   `maxBatchBytes` per call and one call in flight;
+ * - syncs are `fdatasync` with a callback, pipelined with writes; one sync covers every byte whose
+ *   write had returned when it started (group commit);
+ * - a failed or short write or sync is sticky: every waiter and every later append fails.
+ */
+
+interface Chunk {
+  readonly segment: Segment;
+  readonly position: number; // PhysicalOffset of chunk byte 0
+  readonly bytes: Buffer; // a view of `owner`
+  readonly owner: Buffer;
+}
+
+export interface WrittenChunk {
+  readonly position: number; // PhysicalOffset of bytes[0]
+  readonly bytes: Buffer;
+}
+
+interface Waiter {
+  readonly end: number;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+export interface LogWriterHooks {
+  /** These bytes (whole records) are written, in the page cache: dispatch them. Called before the
+   * buffers go back to the pool, so the hook must not keep them. */
+  readonly onWritten: (chunks: readonly WrittenChunk[]) => void;
+  /** The first I/O failure; the writer is read-only from now on. */
+  readonly onFailed: (err: StorageError) => void;
+}
+
+export class LogWriter {
+  private readonly pool: BatchPool;
+  private current: Buffer | null = null;
+  private currentSegment: Segment | null = null;
+  private currentStart = 0;
+  private currentUsed = 0;
+  private readonly pending: Chunk[] = [];
+  private flushScheduled = false;
+  private writing = false;
+  private syncing = false;
+  private readonly dirtySegments = new Set<Segment>();
+  private readonly writeWaiters: Waiter[] = [];
+  private readonly syncWaiters: Waiter[] = [];
+  private failure: StorageError | null = null;
+  private dirtyRequested = false;
+  appendedEnd: number;
+  writtenEnd: number;
+  syncedEnd: number;
+
+  constructor(
+    start: number,
+    private readonly maxBatchBytes: number,
+    private readonly hooks: LogWriterHooks,
+  ) {
+    this.appendedEnd = this.writtenEnd = this.syncedEnd = start;
+    this.pool = new BatchPool(maxBatchBytes, 8);
+  }
+
+  get failed(): StorageError | null {
+    return this.failure;
+  }
+
+  /**
+   * Space for `bytes` at the end of the log, in `segment` (the caller has rolled segments already).
+   * Returns the buffer and the index to encode at; the bytes count as appended.
+   */
+  reserve(segment: Segment, bytes: number): { buf: Buffer; at: number } {
+    if (this.current && (this.currentSegment !== segment || this.current.length - this.currentUsed < bytes)) {
+      this.seal();
+    }
+    if (!this.current) {
+      this.current = this.pool.take(bytes);
+      this.currentSegment = segment;
+      this.currentStart = this.appendedEnd;
+      this.currentUsed = 0;
+    }
+    const at = this.currentUsed;
+    this.currentUsed += bytes;
+    this.appendedEnd += bytes;
+    this.schedule();
+    return { buf: this.current, at };
+  }
+
+  /** Moves the append position to `offset` (the next segment's base) without writing the gap. */
+  skip(offset: number): void {
+    this.seal();
+    this.appendedEnd = offset;
+  }
+
+  /** Resolves once the bytes before `end` are written (ASYNC acknowledgement). */
+  whenWritten(end: number): Promise<void> {
+    return this.wait(end, this.writtenEnd, this.writeWaiters);
+  }
+
+  /** Resolves once the bytes before `end` are on disk (SYNC acknowledgement). */
+  whenSynced(end: number): Promise<void> {
+    const p = this.wait(end, this.syncedEnd, this.syncWaiters);
+    this.kickSync();
+    return p;
+  }
+
+  /** Starts a sync of everything written so far, if there is anything (ASYNC flush). */
+  requestSync(): void {
+    if (this.writtenEnd > this.syncedEnd) this.dirtyRequested = true;
+    this.kickSync();
+  }
+
+  /** Resolves when everything appended so far is written and synced. */
+  async drain(): Promise<void> {
+    const end = this.appendedEnd;
+    await this.whenWritten(end);
+    this.dirtyRequested = true;
+    await this.whenSynced(end);
+  }
+
+  private wait(end: number, reached: number, queue: Waiter[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (end <= reached) return Promise.resolve();
+    return new Promise((resolve, reject) => queue.push({ end, resolve, reject }));
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
+  }
+
+  private seal(): void {
+    if (!this.current || !this.currentSegment) return;
+    if (this.currentUsed > 0) {
+      this.pending.push({
+        segment: this.currentSegment,
+        position: this.currentStart,
+        bytes: this.current.subarray(0, this.currentUsed),
+        owner: this.current,
+      });
+    } else {
+      this.pool.give(this.current);
+    }
+    this.current = null;
+    this.currentSegment = null;
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.failure) return;
+    this.seal();
+    if (this.writing || this.pending.length === 0) return;
+    const first = this.pending[0];
+    let n = 0;
+    let bytes = 0;
+    while (n < this.pending.length) {
+      const c = this.pending[n];
+      const contiguous = c.segment === first.segment && c.position === first.position + bytes;
+      if (n > 0 && (!contiguous || bytes + c.bytes.length > this.maxBatchBytes)) break;
+      bytes += c.bytes.length;
+      n++;
+    }
+    const batch = this.pending.splice(0, n);
+    this.writing = true;
+    const buffers = batch.map((c) => c.bytes);
+    writev(first.segment.fd, buffers, first.position - first.segment.base, (err, written) => {
+      this.writing = false;
+      if (err || written !== bytes) {
+        this.fail(err ?? new Error(`short write: ${written} of ${bytes} bytes`), 'write');
+        return;
+      }
+      this.dirtySegments.add(first.segment);
+      this.writtenEnd = first.position + bytes;
+      this.hooks.onWritten(batch);
+      for (const c of batch) this.pool.give(c.owner);
+      this.release(this.writeWaiters, this.writtenEnd);
+      this.kickSync();
+      if (this.pending.length > 0 || this.current) this.schedule();
+    });
+  };
+
+  private kickSync(): void {
+    if (this.syncing || this.failure || this.writtenEnd <= this.syncedEnd) return;
+    if (this.syncWaiters.length === 0 && !this.dirtyRequested) return;
+    this.dirtyRequested = false;
+    const target = this.writtenEnd;
+    const segments = [...this.dirtySegments];
+    this.dirtySegments.clear();
+    this.syncing = true;
+    const next = (i: number): void => {
+      if (i === segments.length) {
+        this.syncing = false;
+        this.syncedEnd = target;
+        this.release(this.syncWaiters, target);
+        this.kickSync();
+        return;
+      }
+      fdatasync(segments[i].fd, (err) => (err ? this.fail(err, 'fdatasync') : next(i + 1)));
+    };
+    next(0);
+  }
+
+  private release(queue: Waiter[], reached: number): void {
+    let i = 0;
+    while (i < queue.length && queue[i].end <= reached) queue[i++].resolve();
+    if (i > 0) queue.splice(0, i);
+  }
+
+  private fail(cause: Error, op: string): void {
+    this.writing = false;
+    this.syncing = false;
+    if (this.failure) return;
+    this.failure = new StorageError('IO_ERROR', `commit log ${op} failed; the store is read-only: ${cause.message}`, {
+      cause,
+    });
+    for (const w of this.writeWaiters.splice(0)) w.reject(this.failure);
+    for (const w of this.syncWaiters.splice(0)) w.reject(this.failure);
+    this.pending.length = 0;
+    this.hooks.onFailed(this.failure);
+  }
+}

@@ -1,0 +1,307 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommitLog } from './commit-log/commit-log';
+import {
+  prepareRecord,
+  readStoreTimestamp,
+  type MessageInput,
+  type PhysicalOffset,
+  type QueueOffset,
+  type StoredMessage,
+} from './codec/record-codec';
+import type { CqEntry } from './consume-queue/cq-entry';
+import { ConsumeQueueStore } from './consume-queue/consume-queue-store';
+import { Dispatcher, type DispatchListener } from './dispatch/dispatcher';
+import { StorageError } from './errors';
+import { abortMarkerExists, createAbortMarker, removeAbortMarker } from './recovery/abort-marker';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './recovery/checkpoint';
+import { applyRetention, diskUsageOf, type RetentionResult } from './retention/retention';
+import { storeConfig, type StoreConfig } from './store-config';
+
+/** What the store logs through; apps pass a pino child logger. */
+export interface StoreLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface StoreOptions {
+  readonly logger?: StoreLogger;
+  readonly now?: () => number;
+  /** Disk use 0–1 of the store's file system (default: statfs). */
+  readonly diskUsage?: () => number;
+}
+
+export interface AppendResult {
+  readonly physicalOffset: PhysicalOffset;
+  readonly queueOffset: QueueOffset;
+  readonly totalBytes: number;
+  readonly storeTimestampMs: number;
+}
+
+/** What open() found and did; `corruption` and the cut counts say exactly what was lost. */
+export interface RecoveryReport {
+  readonly cleanShutdown: boolean;
+  readonly checkpoint: Checkpoint | null;
+  readonly rebuiltConsumeQueues: boolean;
+  readonly scannedFrom: PhysicalOffset;
+  readonly recordsScanned: number;
+  readonly logEnd: PhysicalOffset;
+  readonly corruption: { readonly offset: PhysicalOffset; readonly reason: string } | null;
+  readonly bytesCut: number;
+  readonly segmentsDeleted: number;
+  readonly consumeQueueEntriesCut: number;
+  readonly durationMs: number;
+}
+
+const SILENT: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const DISPATCH_COMMIT_EVERY = 4096;
+
+/**
+ * The storage engine: one commit log for every topic, a consume queue per (topic, queueId), a
+ * checkpoint and an abort marker for recovery, and retention. See docs/formats/.
+ */
+export class MessageStore {
+  private readonly nextQueueOffsets = new Map<string, number[]>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private failure: StorageError | null = null;
+  private diskFull = false;
+  private checkpointing: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly config: StoreConfig,
+    private readonly log: CommitLog,
+    private readonly queues: ConsumeQueueStore,
+    private readonly dispatcher: Dispatcher,
+    readonly recovery: RecoveryReport,
+    private readonly logger: StoreLogger,
+    private readonly now: () => number,
+    private readonly diskUsage: () => number,
+  ) {}
+
+  static async open(partial: Partial<StoreConfig> & { dir: string }, options: StoreOptions = {}): Promise<MessageStore> {
+    const config = storeConfig(partial);
+    const logger = options.logger ?? SILENT;
+    const now = options.now ?? Date.now;
+    const started = Date.now();
+    mkdirSync(config.dir, { recursive: true });
+    const cleanShutdown = !abortMarkerExists(config.dir);
+    const checkpoint = readCheckpoint(config.dir);
+    const queues = new ConsumeQueueStore(join(config.dir, 'consumequeue'), config.cqEntriesPerSegment);
+    const rebuild = queues.isEmpty;
+    const scanFrom = checkpoint && !rebuild ? Math.min(checkpoint.logSyncedOffset, checkpoint.dispatchedOffset) : 0;
+    const dispatcher = new Dispatcher(queues, scanFrom);
+    let sinceCommit = 0;
+    let store: MessageStore | null = null;
+    const { log, recovery } = CommitLog.open(
+      { ...config, dir: join(config.dir, 'commitlog') },
+      scanFrom,
+      (buf, at) => {
+        dispatcher.dispatchRecord(buf, at);
+        if (++sinceCommit % DISPATCH_COMMIT_EVERY === 0) dispatcher.commit();
+      },
+      {
+        onWritten: (chunks) => {
+          for (const c of chunks) dispatcher.dispatchWritten(c.bytes, c.position);
+          dispatcher.commit();
+        },
+        onFailed: (err) => store?.fail(err),
+      },
+    );
+    dispatcher.commit();
+    dispatcher.dispatchedEnd = recovery.end;
+    let consumeQueueEntriesCut = 0;
+    for (const queue of queues.all()) consumeQueueEntriesCut += queue.truncateTo(recovery.end);
+    const report: RecoveryReport = {
+      cleanShutdown,
+      checkpoint,
+      rebuiltConsumeQueues: rebuild && recovery.records > 0,
+      scannedFrom: recovery.scannedFrom,
+      recordsScanned: recovery.records,
+      logEnd: recovery.end,
+      corruption: recovery.corruption,
+      bytesCut: recovery.bytesCut,
+      segmentsDeleted: recovery.segmentsDeleted,
+      consumeQueueEntriesCut,
+      durationMs: Date.now() - started,
+    };
+    (recovery.corruption ? logger.warn : logger.info).call(logger, { recovery: report }, 'store recovered');
+    createAbortMarker(config.dir);
+    store = new MessageStore(config, log, queues, dispatcher, report, logger, now, options.diskUsage ?? (() => diskUsageOf(config.dir)));
+    store.startTimers();
+    return store;
+  }
+
+  /** Appends one message; resolves once it is durable under the flush mode (SYNC: fdatasync'ed). */
+  append(input: MessageInput): Promise<AppendResult> {
+    this.checkWritable();
+    const prepared = prepareRecord(input, this.config);
+    const offsets = this.queueOffsetsOf(input.topic);
+    const queueOffset = offsets[input.queueId] ?? this.queues.get(input.topic, input.queueId)?.maxOffset ?? 0;
+    const storeTimestampMs = this.now();
+    const appended = this.log.append(prepared, queueOffset, storeTimestampMs);
+    offsets[input.queueId] = queueOffset + 1;
+    const result: AppendResult = {
+      physicalOffset: appended.physicalOffset,
+      queueOffset,
+      totalBytes: appended.totalBytes,
+      storeTimestampMs,
+    };
+    return this.log.whenDurable(appended.end).then(() => result);
+  }
+
+  /** The message at `physicalOffset` (CRC-checked; a corrupt record throws CORRUPT_RECORD). */
+  read(physicalOffset: PhysicalOffset, totalBytes?: number): StoredMessage {
+    return this.log.read(physicalOffset, totalBytes);
+  }
+
+  /** Up to `maxCount` consume-queue entries of (topic, queueId) from `from` (one read). */
+  entries(topic: string, queueId: number, from: QueueOffset, maxCount: number): CqEntry[] {
+    return this.queues.get(topic, queueId)?.read(from, maxCount) ?? [];
+  }
+
+  /** Up to `maxCount` messages of (topic, queueId) from `from`, in queue order. */
+  readQueue(topic: string, queueId: number, from: QueueOffset, maxCount: number): StoredMessage[] {
+    return this.entries(topic, queueId, from, maxCount).map((e) => this.log.read(e.physicalOffset, e.totalBytes));
+  }
+
+  /** [min, max) of the queue's QueueOffsets; {0, 0} for a queue that has no message. */
+  queueRange(topic: string, queueId: number): { min: QueueOffset; max: QueueOffset } {
+    const q = this.queues.get(topic, queueId);
+    return q ? { min: q.minOffset, max: q.maxOffset } : { min: 0, max: 0 };
+  }
+
+  /** The first QueueOffset stored at or after `timestampMs` (the queue's max if none). */
+  offsetAtTime(topic: string, queueId: number, timestampMs: number): QueueOffset {
+    const q = this.queues.get(topic, queueId);
+    if (!q) return 0;
+    return q.offsetAtTime(timestampMs, (e) => {
+      if (e.physicalOffset < this.log.minOffset) return undefined;
+      return readStoreTimestamp(this.log.readChecked(e.physicalOffset, e.totalBytes), 0);
+    });
+  }
+
+  topics(): string[] {
+    return this.queues.topics();
+  }
+
+  queueIds(topic: string): number[] {
+    return this.queues.queuesOf(topic).map((q) => q.queueId);
+  }
+
+  get minPhysicalOffset(): PhysicalOffset {
+    return this.log.minOffset;
+  }
+
+  get maxPhysicalOffset(): PhysicalOffset {
+    return this.log.maxOffset;
+  }
+
+  get syncedPhysicalOffset(): PhysicalOffset {
+    return this.log.syncedOffset;
+  }
+
+  /** Follows every record dispatched from now on (index-service feed, replication, metrics). */
+  onDispatch(listener: DispatchListener): () => void {
+    return this.dispatcher.addListener(listener);
+  }
+
+  /** Runs retention now (it also runs on a timer) and refreshes the disk-full state. */
+  runRetention(nowMs = this.now()): RetentionResult {
+    const result = applyRetention(this.log, this.queues, this.config, nowMs, this.diskUsage);
+    if (result.segmentsDeleted > 0) this.logger.info({ retention: result }, 'retention deleted segments');
+    this.refreshDiskState();
+    return result;
+  }
+
+  /** Syncs the consume queues and records how far recovery may skip. Serialized. */
+  checkpoint(): Promise<void> {
+    if (!this.checkpointing) {
+      this.checkpointing = this.writeCheckpoint().finally(() => (this.checkpointing = null));
+    }
+    return this.checkpointing;
+  }
+
+  /** Flushes everything, writes the final checkpoint and removes the abort marker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.checkpointing?.catch(() => undefined); // its failure is already the store's failure
+    try {
+      await this.log.close();
+      if (this.failure) return;
+      await this.writeCheckpoint();
+      removeAbortMarker(this.config.dir);
+    } finally {
+      this.queues.closeAll();
+    }
+  }
+
+  private async writeCheckpoint(): Promise<void> {
+    if (this.failure) throw this.failure;
+    const logSyncedOffset = this.log.syncedOffset;
+    const dispatchedOffset = this.dispatcher.dispatchedEnd;
+    try {
+      await this.queues.syncAll();
+      await writeCheckpoint(this.config.dir, { logSyncedOffset, dispatchedOffset, writtenAtMs: this.now() });
+    } catch (err) {
+      const failure = new StorageError('IO_ERROR', `checkpoint failed; the store is read-only: ${(err as Error).message}`, {
+        cause: err,
+      });
+      this.fail(failure);
+      throw failure;
+    }
+  }
+
+  private fail(err: StorageError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.logger.error({ err }, 'store failed; read-only from now on');
+  }
+
+  private checkWritable(): void {
+    this.log.checkWritable();
+    if (this.failure) {
+      throw new StorageError('STORAGE_READ_ONLY', `the store is read-only after an I/O error: ${this.failure.message}`, {
+        cause: this.failure,
+      });
+    }
+    if (this.diskFull) {
+      throw new StorageError(
+        'DISK_FULL',
+        `disk use is above ${Math.round(this.config.diskCriticalWatermark * 100)}%; appends are refused until retention frees space`,
+      );
+    }
+  }
+
+  private refreshDiskState(): void {
+    const full = this.diskUsage() > this.config.diskCriticalWatermark;
+    if (full !== this.diskFull) this.logger.warn({ diskFull: full }, full ? 'disk full; refusing appends' : 'disk space recovered');
+    this.diskFull = full;
+  }
+
+  private queueOffsetsOf(topic: string): number[] {
+    let offsets = this.nextQueueOffsets.get(topic);
+    if (!offsets) this.nextQueueOffsets.set(topic, (offsets = []));
+    return offsets;
+  }
+
+  private startTimers(): void {
+    const every = (ms: number, task: () => unknown): void => {
+      const t = setInterval(task, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.config.checkpointIntervalMs, () => this.checkpoint().catch(() => undefined)); // failure is sticky via fail()
+    every(this.config.retentionCheckIntervalMs, () => {
+      try {
+        this.runRetention();
+      } catch (err) {
+        this.fail(new StorageError('IO_ERROR', `retention failed: ${(err as Error).message}`, { cause: err }));
+      }
+    });
+    this.refreshDiskState();
+  }
+}
