@@ -26,7 +26,8 @@ export interface MetaFileSystem {
   readdir(dir: string): Promise<string[]>;
   rename(from: string, to: string): Promise<void>;
   unlink(file: string): Promise<void>;
-  mkdir(dir: string, options: { recursive: true }): Promise<unknown>;
+  /** Resolves to the first directory created, or undefined when `dir` already existed. */
+  mkdir(dir: string, options: { recursive: true }): Promise<string | undefined>;
 }
 
 export const nodeMetaFileSystem: MetaFileSystem = {
@@ -54,6 +55,20 @@ export async function syncDirectory(fs: MetaFileSystem, dir: string): Promise<vo
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Creates `dir` and missing parents durably: fsyncs every directory that gained an entry, so a
+ * power loss cannot take back a directory whose files were already acknowledged.
+ */
+export async function makeDirectoryDurably(fs: MetaFileSystem, dir: string): Promise<void> {
+  const first = await fs.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  const stop = path.dirname(path.resolve(first));
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    await syncDirectory(fs, current);
+    if (current === stop || current === path.dirname(current)) return;
   }
 }
 
