@@ -4,7 +4,9 @@ import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from './record-layout';
 /** User and system properties of a message: string → string. */
 export type MessageProperties = Readonly<Record<string, string>>;
 
-const FORBIDDEN = /[\u0001\u0002]/;
+function hasSeparator(s: string): boolean {
+  return s.includes(NAME_VALUE_SEPARATOR) || s.includes(PROPERTY_SEPARATOR);
+}
 
 /** `name\u0001value\u0002` per property, as RocketMQ stores them. */
 export function encodeProperties(properties: MessageProperties | undefined): string {
@@ -12,7 +14,7 @@ export function encodeProperties(properties: MessageProperties | undefined): str
   let out = '';
   for (const name of Object.keys(properties)) {
     const value = properties[name];
-    if (name.length === 0 || FORBIDDEN.test(name) || typeof value !== 'string' || FORBIDDEN.test(value)) {
+    if (name.length === 0 || hasSeparator(name) || typeof value !== 'string' || hasSeparator(value)) {
       throw new StorageError(
         'INVALID_MESSAGE',
         `property ${JSON.stringify(name)} is invalid: names are non-empty; names and values are strings without \\u0001 or \\u0002`,
