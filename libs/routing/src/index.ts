@@ -1,1 +1,116 @@
-export {};
+// Public API of the routing model: pure functions and data, no I/O.
+export { RoutingError, ROUTING_ERROR_CODES, type RoutingErrorCode } from './routing-error';
+export {
+  RETRY_TOPIC_PREFIX,
+  DLQ_TOPIC_PREFIX,
+  SYSTEM_TOPIC_PREFIX,
+  SYSTEM_GROUP_PREFIX,
+  AUTO_CREATE_TOPIC_KEY_TOPIC,
+  SCHEDULE_TOPIC,
+  TRANSACTION_HALF_TOPIC,
+  TRANSACTION_OP_HALF_TOPIC,
+  TRACE_TOPIC,
+  SYSTEM_TOPICS,
+  SEND_FORBIDDEN_TOPICS,
+  isSystemTopic,
+  isSendForbiddenTopic,
+  isSystemGroup,
+  isReservedTopic,
+  retryTopicOf,
+  deadLetterTopicOf,
+  isRetryTopic,
+  isDeadLetterTopic,
+  groupOfGroupTopic,
+} from './system-topics';
+export {
+  TOPIC_MAX_LENGTH,
+  GROUP_TOPIC_MAX_LENGTH,
+  GROUP_MAX_LENGTH,
+  BROKER_NAME_MAX_LENGTH,
+  MESSAGE_GROUP_LIMIT_BYTES,
+  type ReservedNameOptions,
+  validateTopicName,
+  validateGroupName,
+  validateClusterName,
+  validateBrokerName,
+  validateTag,
+  validateMessageKeys,
+  validateMessageGroup,
+} from './names';
+export {
+  PERM_PRIORITY,
+  PERM_READ,
+  PERM_WRITE,
+  PERM_INHERIT,
+  Permission,
+  type V2Permission,
+  isReadable,
+  isWritable,
+  isInheritable,
+  isAccessible,
+  restrictPermission,
+  validatePermission,
+  toV2Permission,
+  fromV2Permission,
+  describePermission,
+} from './permissions';
+export {
+  MESSAGE_TYPES,
+  type MessageType,
+  MIN_QUEUE_COUNT,
+  MAX_QUEUE_COUNT,
+  DEFAULT_QUEUE_COUNT,
+  type TopicConfig,
+  type TopicConfigInput,
+  createTopicConfig,
+  validateTopicConfig,
+  isMessageType,
+  acceptsMessageType,
+  acceptedMessageTypes,
+  queueIdCount,
+} from './topics';
+export { type AddressScheme, type BrokerAddress, parseBrokerAddress, formatBrokerAddress } from './address';
+export {
+  MASTER_ID,
+  MAX_BROKER_ID,
+  type BrokerRole,
+  type BrokerReplica,
+  type BrokerGroup,
+  roleOf,
+  validateBrokerId,
+  masterOf,
+  readableReplicas,
+  slavesOf,
+} from './brokers';
+export { type QueueRef, type MessageQueue, compareQueues, queueKey } from './message-queue';
+export {
+  type BrokerRegistration,
+  type ReplicaRef,
+  type RouteTable,
+  type EvictedReplica,
+  type HeartbeatResult,
+  emptyRouteTable,
+  register,
+  heartbeat,
+  unregister,
+  evictStale,
+} from './route-table';
+export {
+  type RouteBroker,
+  type TopicRoute,
+  type ClusterInfo,
+  routeOf,
+  queuesOf,
+  clusterInfo,
+  listTopics,
+} from './topic-route';
+export { messageGroupBucket } from './hashing';
+export {
+  type SelectableQueue,
+  type RoundRobinOptions,
+  type RoundRobinSelection,
+  type GroupSelection,
+  selectQueueRoundRobin,
+  selectQueueForMessageGroup,
+} from './queue-selection';
+export { type AssignmentStrategy, allocateAveragely, allocateByCircle, assignQueues } from './queue-assignment';
