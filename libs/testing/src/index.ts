@@ -1,1 +1,10 @@
-export {};
+// @apogee/testing: helpers for tests only (never imported by app or lib code).
+export { httpGet, type HttpResponse } from './http-get';
+export {
+  spawnService,
+  WORKSPACE_ROOT,
+  type ExitStatus,
+  type SpawnedService,
+  type SpawnServiceOptions,
+} from './spawn-service';
+export { waitFor, type WaitForOptions } from './wait-for';

@@ -1,0 +1,77 @@
+import { status } from '@grpc/grpc-js';
+import type { RocketMqCode } from './rocketmq-code';
+
+export interface ErrorCodeEntry {
+  /** The apache.rocketmq.v2.Code sent in-band to RocketMQ clients. */
+  v2Code: RocketMqCode;
+  /** The gRPC status for our own services (and for transport-level failures). */
+  grpcStatus: status;
+  /** Whether the same request may succeed later or on another broker (the default for ApogeeError). */
+  retriable: boolean;
+  description: string;
+}
+
+function entry(v2Code: RocketMqCode, grpcStatus: status, retriable: boolean, description: string): ErrorCodeEntry {
+  return Object.freeze({ v2Code, grpcStatus, retriable, description });
+}
+
+const bad = (v2Code: RocketMqCode, description: string): ErrorCodeEntry =>
+  entry(v2Code, status.INVALID_ARGUMENT, false, description);
+
+const GENERAL = {
+  BAD_REQUEST: bad('BAD_REQUEST', 'The request is malformed or breaks a rule.'),
+  NOT_FOUND: entry('NOT_FOUND', status.NOT_FOUND, false, 'The named resource does not exist.'),
+  NOT_IMPLEMENTED: entry('NOT_IMPLEMENTED', status.UNIMPLEMENTED, false, 'This operation is not implemented.'),
+  INTERNAL: entry('INTERNAL_SERVER_ERROR', status.INTERNAL, false, 'An unexpected server error.'),
+};
+
+/** Codes thrown by the routing model (RoutingError); pure checks, so never retriable. */
+const ROUTING = {
+  INVALID_NAME: bad('BAD_REQUEST', 'A topic or group name breaks the naming rules.'),
+  INVALID_TOPIC_NAME: bad('ILLEGAL_TOPIC', 'The topic name breaks the naming rules.'),
+  RESERVED_TOPIC: bad('ILLEGAL_TOPIC', 'The topic name is reserved for system topics.'),
+  INVALID_GROUP_NAME: bad('ILLEGAL_CONSUMER_GROUP', 'The group name breaks the naming rules.'),
+  RESERVED_GROUP: bad('ILLEGAL_CONSUMER_GROUP', 'The group name is reserved for system groups.'),
+  INVALID_TAG: bad('ILLEGAL_MESSAGE_TAG', 'The message tag is not allowed.'),
+  INVALID_MESSAGE_KEY: bad('ILLEGAL_MESSAGE_KEY', 'A message key is not allowed.'),
+  INVALID_MESSAGE_GROUP: bad('ILLEGAL_MESSAGE_GROUP', 'The message group is not allowed.'),
+  INVALID_CLUSTER_NAME: bad('BAD_REQUEST', 'The cluster name breaks the naming rules.'),
+  INVALID_BROKER_NAME: bad('BAD_REQUEST', 'The broker name breaks the naming rules.'),
+  INVALID_BROKER_ID: bad('BAD_REQUEST', 'The broker id is out of range.'),
+  INVALID_BROKER_ADDRESS: bad('BAD_REQUEST', 'The broker address is not host:port.'),
+  INVALID_PERMISSION: bad('BAD_REQUEST', 'The permission value is not valid.'),
+  INVALID_QUEUE_COUNT: bad('BAD_REQUEST', 'The queue count is out of range.'),
+  INVALID_MESSAGE_TYPE: bad('BAD_REQUEST', 'The topic message type is not valid.'),
+  INVALID_TOPIC_CONFIG: bad('BAD_REQUEST', 'The topic configuration is not valid.'),
+  BROKER_CLUSTER_CONFLICT: entry('BAD_REQUEST', status.FAILED_PRECONDITION, false,
+    'The broker group is registered under another cluster.'),
+  INVALID_ARGUMENT: bad('BAD_REQUEST', 'An argument is out of range.'),
+};
+
+/** Codes thrown by the storage engine (StorageError). */
+const STORAGE = {
+  MESSAGE_TOO_LARGE: bad('MESSAGE_BODY_TOO_LARGE', 'The message exceeds the size limit.'),
+  INVALID_MESSAGE: bad('BAD_REQUEST', 'The message cannot be stored as given.'),
+  OFFSET_OUT_OF_RANGE: entry('BAD_REQUEST', status.OUT_OF_RANGE, false, 'The offset is outside the stored range.'),
+  DISK_FULL: entry('INTERNAL_SERVER_ERROR', status.RESOURCE_EXHAUSTED, true,
+    'The disk is nearly full; writes are refused.'),
+  STORAGE_READ_ONLY: entry('INTERNAL_SERVER_ERROR', status.UNAVAILABLE, false,
+    'The store turned read-only after a failed write.'),
+  STORE_CLOSED: entry('INTERNAL_SERVER_ERROR', status.UNAVAILABLE, false, 'The store is closed.'),
+  IO_ERROR: entry('INTERNAL_SERVER_ERROR', status.INTERNAL, false, 'A disk read or write failed.'),
+  CORRUPT_RECORD: entry('INTERNAL_SERVER_ERROR', status.DATA_LOSS, false, 'A stored record failed its checks.'),
+  CORRUPT_METADATA: entry('INTERNAL_SERVER_ERROR', status.DATA_LOSS, false, 'Stored metadata failed its checks.'),
+  INVALID_CONFIG: entry('INTERNAL_SERVER_ERROR', status.FAILED_PRECONDITION, false, 'The server is misconfigured.'),
+};
+
+/**
+ * The one registry of stable error codes: every error crossing an app's edge carries one of
+ * these as its string `code` (ApogeeError, and the storage and routing libs' own error classes).
+ */
+export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE });
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}

@@ -1,0 +1,19 @@
+/**
+ * Names of apache.rocketmq.v2.Code values that Apogee answers with (the subset in use; the
+ * numbers come from the official proto, loaded at run time). RocketMQ answers business errors
+ * in-band as Status{code, message} with gRPC OK.
+ */
+export type RocketMqCode =
+  | 'OK'
+  | 'BAD_REQUEST'
+  | 'ILLEGAL_TOPIC'
+  | 'ILLEGAL_CONSUMER_GROUP'
+  | 'ILLEGAL_MESSAGE_TAG'
+  | 'ILLEGAL_MESSAGE_KEY'
+  | 'ILLEGAL_MESSAGE_GROUP'
+  | 'NOT_FOUND'
+  | 'TOPIC_NOT_FOUND'
+  | 'MESSAGE_BODY_TOO_LARGE'
+  | 'INTERNAL_SERVER_ERROR'
+  | 'NOT_IMPLEMENTED'
+  | 'UNSUPPORTED';

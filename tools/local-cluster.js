@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// `npm start`: runs one nameserver, broker, index-service and ha-replicator on loopback with
+// their default ports and data under ./data/<app>, straight from TypeScript (node --import tsx,
+// no build). Prints where everything listens once every health check answers SERVING.
+// Ctrl-C or SIGTERM stops them all (SIGTERM to each, then wait); if one app dies, the others
+// are stopped and this exits non-zero.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+const { checkHealth } = require('./health-check');
+
+const ROOT = path.resolve(__dirname, '..');
+const HOST = '127.0.0.1';
+const APPS = [
+  { app: 'nameserver', grpcPort: 9876, metricsPort: 19876, dataDir: false },
+  { app: 'broker', grpcPort: 8081, metricsPort: 18081, dataDir: true },
+  { app: 'index-service', grpcPort: 9877, metricsPort: 19877, dataDir: true },
+  { app: 'ha-replicator', grpcPort: 9878, metricsPort: 19878, dataDir: true },
+];
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+const running = new Map(); // app -> { child, exit: Promise<{ code, signal }> }
+let stopping = false;
+
+function say(line) {
+  process.stderr.write(`[local-cluster] ${line}\n`);
+}
+
+function startApp({ app, grpcPort, metricsPort, dataDir }) {
+  const args = ['--import', 'tsx', path.join('apps', app, 'src', 'main.ts')];
+  args.push('--grpc-host', HOST, '--grpc-port', String(grpcPort));
+  args.push('--metrics-host', HOST, '--metrics-port', String(metricsPort));
+  if (dataDir) args.push('--data-dir', path.join('data', app));
+  // detached: a terminal Ctrl-C reaches only this launcher, which then stops each app once.
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, TSX_TSCONFIG_PATH: path.join('apps', app, 'tsconfig.json') },
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  });
+  const exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  running.set(app, { child, exit });
+  exit.then(({ code, signal }) => {
+    running.delete(app);
+    if (stopping) return;
+    say(`${app} exited unexpectedly (code ${code}, signal ${signal}); stopping the others`);
+    void stopAll(1);
+  });
+}
+
+async function waitServing({ app, grpcPort }) {
+  const address = `${HOST}:${grpcPort}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!stopping) {
+    const status = await checkHealth(address, { timeoutMs: 1_000 }).catch(() => undefined);
+    if (status === 'SERVING') return;
+    if (Date.now() > deadline) {
+      throw new Error(`${app} did not answer SERVING on ${address} within ${READY_TIMEOUT_MS} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function printTable() {
+  const rows = [['app', 'gRPC (health: grpc.health.v1)', 'metrics', 'data'], ...APPS.map((a) => [
+    a.app, `${HOST}:${a.grpcPort}`, `http://${HOST}:${a.metricsPort}/metrics`, a.dataDir ? `data/${a.app}` : '-',
+  ])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  process.stdout.write(`\nApogee local cluster is up (Ctrl-C stops it):\n${lines.join('\n')}\n\n`);
+}
+
+async function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  const apps = [...running.entries()];
+  say(`stopping ${apps.map(([app]) => app).join(', ') || 'nothing'}`);
+  for (const [, { child }] of apps) child.kill('SIGTERM');
+  let timer;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS, 'timeout')));
+  const results = await Promise.race([Promise.all(apps.map(([, r]) => r.exit)), timeout]);
+  clearTimeout(timer);
+  if (results === 'timeout') {
+    say(`some apps did not stop within ${STOP_TIMEOUT_MS} ms; killing them`);
+    killAll();
+    exitCode = 1;
+  } else if (results.some((r) => r.code !== 0)) {
+    exitCode = 1;
+  }
+  say(`stopped (exit ${exitCode})`);
+  process.exit(exitCode);
+}
+
+function killAll() {
+  for (const { child } of running.values()) child.kill('SIGKILL');
+}
+
+// A terminal's Ctrl-C reaches both npm and us, and npm forwards its copy too: a repeat within
+// this window is the same keypress, not a second request.
+const REPEAT_SIGNAL_WINDOW_MS = 1_000;
+let lastSignalAt = 0;
+
+function onSignal(signal) {
+  const now = Date.now();
+  const repeat = now - lastSignalAt < REPEAT_SIGNAL_WINDOW_MS;
+  lastSignalAt = now;
+  if (repeat) return;
+  if (stopping) {
+    say(`second ${signal}: killing everything`);
+    killAll();
+    process.exit(1);
+  }
+  say(`${signal} received`);
+  void stopAll(0);
+}
+
+// If whatever started us dies without passing a signal on (npm killed with -9, a wrapping
+// shell killed by SIGTERM), we are re-parented: stop rather than leave the apps running.
+function watchParent() {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid === parent || stopping) return;
+    say('parent process exited');
+    void stopAll(0);
+  }, 500).unref();
+}
+
+async function main() {
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', killAll); // last resort if this launcher fails: leave nothing behind
+  watchParent();
+  for (const spec of APPS) startApp(spec);
+  try {
+    await Promise.all(APPS.map(waitServing));
+  } catch (err) {
+    say(err.message);
+    return stopAll(1);
+  }
+  if (!stopping) printTable();
+}
+
+void main();
