@@ -38,7 +38,10 @@ describe('startBroker', () => {
     await expect(checkHealth(service.grpcAddress)).resolves.toBe('SERVING');
     const metrics = await httpGet(service.metricsAddress, '/metrics');
     expect(metrics.body).toContain('apogee_broker_info 1');
+    expect(metrics.body).toContain('apogee_broker_commit_log_max_offset_bytes 0');
+    expect((await stat(path.join(dir, 'data', 'store', 'abort'))).isFile()).toBe(true);
     await service.stop();
+    await expect(stat(path.join(dir, 'data', 'store', 'abort'))).rejects.toThrow(); // clean close
     await expect(checkHealth(service.grpcAddress, { timeoutMs: 500 })).rejects.toThrow();
   });
 });

@@ -26,7 +26,7 @@ describe('broker process', () => {
 
     await expect(service.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
     const messages = service.logs.map((l) => l.msg);
-    expect(messages).toEqual(['starting', 'listening', 'shutting down', 'stopped', 'shutdown complete']);
+    expect(messages).toEqual(['starting', 'store recovered', 'listening', 'shutting down', 'stopped', 'store closed', 'shutdown complete']);
     expect(service.logs.every((l) => l.app === 'broker')).toBe(true);
   });
 });
