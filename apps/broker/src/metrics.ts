@@ -3,15 +3,10 @@ import type { MessageStore } from '@apogee/storage';
 
 /**
  * The broker's own Prometheus metrics, all named here: prefix apogee_broker_, unit suffixes
- * (_total, _seconds, _bytes), bounded labels only. Runtime adds Node's default apogee_ metrics.
+ * (_total, _seconds, _bytes), bounded labels only. Runtime adds Node's default apogee_ metrics
+ * and apogee_broker_info.
  */
 export function createBrokerMetrics(registry: Registry, store: MessageStore) {
-  const info = new Gauge({
-    name: 'apogee_broker_info',
-    help: '1 while this broker process is up.',
-    registers: [registry],
-  });
-  info.set(1);
   const logMin = new Gauge({
     name: 'apogee_broker_commit_log_min_offset_bytes',
     help: 'PhysicalOffset of the oldest byte still in the commit log.',
@@ -36,7 +31,7 @@ export function createBrokerMetrics(registry: Registry, store: MessageStore) {
       this.set(store.maxPhysicalOffset - store.syncedPhysicalOffset);
     },
   });
-  return { info, logMin, logMax, logUnsynced };
+  return { logMin, logMax, logUnsynced };
 }
 
 export type BrokerMetrics = ReturnType<typeof createBrokerMetrics>;

@@ -28,7 +28,7 @@ export async function startBroker(
   const logger: Logger = deps.logger ?? createLogger({ app: APP, level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
   const store = await openBrokerStore(config, logger);
-  const registry = createMetricsRegistry();
+  const registry = createMetricsRegistry(APP);
   createBrokerMetrics(registry, store);
   let service: RunningService;
   try {

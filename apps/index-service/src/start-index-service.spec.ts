@@ -1,44 +1,11 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { checkHealth } from '@apogee/protocol';
-import { createLogger, loadConfig, type RunningService } from '@apogee/runtime';
-import { httpGet } from '@apogee/testing';
+import { describeInProcessApp } from '@apogee/testing';
 import { APP, indexServiceConfigSchema } from './config';
 import { startIndexService } from './start-index-service';
 
-describe('startIndexService', () => {
-  let dir: string;
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'apogee-index-service-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
-  afterEach(async () => service?.stop());
-
-  it('has the default ports', () => {
-    const defaults = loadConfig(indexServiceConfigSchema, { app: APP });
-    expect(defaults).toMatchObject({ grpcPort: 9877, metricsPort: 19877 });
-    expect(defaults.dataDir).toBe('./data/index-service');
-  });
-
-  it('starts in-process on free ports, serves health and /metrics, and stops', async () => {
-    const config = loadConfig(indexServiceConfigSchema, {
-      app: APP,
-      overrides: {
-        grpcHost: '127.0.0.1',
-        grpcPort: 0,
-        metricsHost: '127.0.0.1',
-        metricsPort: 0,
-        dataDir: path.join(dir, 'data'),
-      },
-    });
-    service = await startIndexService(config, { logger: createLogger({ app: APP, level: 'silent' }) });
-    expect((await stat(path.join(dir, 'data'))).isDirectory()).toBe(true);
-    await expect(checkHealth(service.grpcAddress)).resolves.toBe('SERVING');
-    const metrics = await httpGet(service.metricsAddress, '/metrics');
-    expect(metrics.body).toContain('apogee_index_service_info 1');
-    await service.stop();
-    await expect(checkHealth(service.grpcAddress, { timeoutMs: 500 })).rejects.toThrow();
-  });
+describeInProcessApp({
+  app: APP,
+  schema: indexServiceConfigSchema,
+  start: startIndexService,
+  defaults: { grpcPort: 9877, metricsPort: 19877, dataDir: './data/index-service' },
+  hasDataDir: true,
 });

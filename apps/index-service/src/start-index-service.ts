@@ -1,13 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import {
-  createLogger,
-  createMetricsRegistry,
-  startService,
-  type Logger,
-  type RunningService,
-} from '@apogee/runtime';
+import { createLogger, createMetricsRegistry, startService, type Logger, type RunningService } from '@apogee/runtime';
 import { APP, type IndexServiceConfig } from './config';
-import { createIndexServiceMetrics } from './metrics';
 
 export interface IndexServiceDeps {
   /** Defaults to a JSON logger on stdout at config.logLevel. */
@@ -19,13 +12,8 @@ export interface IndexServiceDeps {
  * Today it serves grpc.health.v1 and /metrics only; its services join here as they land.
  * Integration tests call it in-process with grpcPort and metricsPort 0.
  */
-export async function startIndexService(
-  config: IndexServiceConfig,
-  deps: IndexServiceDeps = {},
-): Promise<RunningService> {
-  const logger = deps.logger ?? createLogger({ app: APP, level: config.logLevel });
+export async function startIndexService(config: IndexServiceConfig, deps: IndexServiceDeps = {}): Promise<RunningService> {
+  const logger: Logger = deps.logger ?? createLogger({ app: APP, level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
-  const registry = createMetricsRegistry();
-  createIndexServiceMetrics(registry);
-  return startService({ config, logger, registry, services: [] });
+  return startService({ config, logger, registry: createMetricsRegistry(APP), services: [] });
 }

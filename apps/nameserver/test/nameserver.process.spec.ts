@@ -1,22 +1,4 @@
-import { checkHealth } from '@apogee/protocol';
-import { httpGet, spawnService, type SpawnedService } from '@apogee/testing';
+import { describeAppProcess } from '@apogee/testing';
 
 // Runs src/main.ts as a real process: flags, JSON logs, health, /metrics and SIGTERM end to end.
-describe('nameserver process', () => {
-  let service: SpawnedService | undefined;
-  afterAll(() => service?.kill());
-
-  it('serves health and /metrics, then exits 0 on SIGTERM', async () => {
-    service = await spawnService({ app: 'nameserver', args: [] });
-    await expect(checkHealth(service.grpcAddress)).resolves.toBe('SERVING');
-    const metrics = await httpGet(service.metricsAddress, '/metrics');
-    expect(metrics.status).toBe(200);
-    expect(metrics.body).toContain('apogee_nameserver_info 1');
-    expect(metrics.body).toContain('apogee_process_resident_memory_bytes');
-
-    await expect(service.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
-    const messages = service.logs.map((l) => l.msg);
-    expect(messages).toEqual(['starting', 'listening', 'shutting down', 'stopped', 'shutdown complete']);
-    expect(service.logs.every((l) => l.app === 'nameserver')).toBe(true);
-  });
-});
+describeAppProcess('nameserver', { hasDataDir: false, expectedLogs: ['starting', 'listening', 'shutting down', 'stopped', 'shutdown complete'] });
