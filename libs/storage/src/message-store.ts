@@ -15,6 +15,7 @@ import { Dispatcher, type DispatchListener } from './dispatch/dispatcher';
 import { StorageError } from './errors';
 import { abortMarkerExists, createAbortMarker, removeAbortMarker } from './recovery/abort-marker';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './recovery/checkpoint';
+import { readManifest, writeManifest } from './consume-queue/queue-manifest';
 import { applyRetention, diskUsageOf, type RetentionResult } from './retention/retention';
 import { storeConfig, type StoreConfig } from './store-config';
 
@@ -89,7 +90,7 @@ export class MessageStore {
     const cleanShutdown = !abortMarkerExists(config.dir);
     const checkpoint = readCheckpoint(config.dir);
     const queues = new ConsumeQueueStore(join(config.dir, 'consumequeue'), config.cqEntriesPerSegment);
-    const rebuild = queues.isEmpty;
+    const rebuild = queues.isEmpty || queues.missesAny(readManifest(config.dir) ?? []);
     const scanFrom = checkpoint && !rebuild ? Math.min(checkpoint.logSyncedOffset, checkpoint.dispatchedOffset) : 0;
     const dispatcher = new Dispatcher(queues, scanFrom);
     let sinceCommit = 0;
@@ -135,6 +136,14 @@ export class MessageStore {
 
   /** Appends one message; resolves once it is durable under the flush mode (SYNC: fdatasync'ed). */
   append(input: MessageInput): Promise<AppendResult> {
+    try {
+      return this.appendNow(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private appendNow(input: MessageInput): Promise<AppendResult> {
     this.checkWritable();
     const prepared = prepareRecord(input, this.config);
     const offsets = this.queueOffsetsOf(input.topic);
@@ -245,6 +254,10 @@ export class MessageStore {
     const dispatchedOffset = this.dispatcher.dispatchedEnd;
     try {
       await this.queues.syncAll();
+      if (this.queues.changed) {
+        this.queues.changed = false;
+        await writeManifest(this.config.dir, this.queues.all());
+      }
       await writeCheckpoint(this.config.dir, { logSyncedOffset, dispatchedOffset, writtenAtMs: this.now() });
     } catch (err) {
       const failure = new StorageError('IO_ERROR', `checkpoint failed; the store is read-only: ${(err as Error).message}`, {

@@ -95,6 +95,8 @@ export class CommitLog {
   ): { log: CommitLog; recovery: LogRecovery } {
     mkdirSync(options.dir, { recursive: true });
     const segments = listSegmentBases(options.dir).map((base) => Segment.open(options.dir, base, false));
+    // A crash between creating the next segment and writing into it leaves an empty file: it holds nothing.
+    while (segments.length > 1 && segments[segments.length - 1].fileBytes() === 0) (segments.pop() as Segment).delete();
     const min = segments.length > 0 ? segments[0].base : 0;
     const from = Math.max(scanFrom, min);
     const scan = segments.length > 0 ? scanLog(segments, options.segmentBytes, from, visit) : null;
@@ -187,9 +189,13 @@ export class CommitLog {
 
   /** The raw, CRC-checked bytes of the record at `offset`. */
   readChecked(offset: PhysicalOffset, size?: number): Buffer {
+    if (offset >= this.writer.writtenEnd) throw this.outOfRange(offset);
     const segment = this.segmentAt(offset);
     const bytes = size ?? this.recordSizeAt(segment, offset);
-    if (offset + bytes > this.writer.writtenEnd) throw this.outOfRange(offset);
+    const fits = offset + bytes <= this.writer.writtenEnd && offset + bytes <= segment.base + this.options.segmentBytes;
+    if (!fits || bytes < PREFIX_BYTES) {
+      throw new StorageError('CORRUPT_RECORD', `record at PhysicalOffset ${offset} claims ${bytes} bytes, past the end of the log`);
+    }
     const buf = Buffer.allocUnsafe(bytes);
     const got = readSync(segment.fd, buf, 0, bytes, offset - segment.base);
     const prefix = got >= PREFIX_BYTES ? readPrefix(buf, 0) : null;
@@ -211,9 +217,9 @@ export class CommitLog {
     return this.segments.slice(0, -1);
   }
 
-  /** Deletes the oldest segment (never the active one). */
+  /** Deletes the oldest segment: never the active one, nor one with a write or sync to come. */
   deleteOldestSegment(): Segment | null {
-    if (this.segments.length < 2) return null;
+    if (this.segments.length < 2 || !this.writer.letGo(this.segments[0])) return null;
     const oldest = this.segments.shift() as Segment;
     oldest.delete();
     return oldest;
@@ -232,8 +238,7 @@ export class CommitLog {
   }
 
   private recordSizeAt(segment: Segment, offset: PhysicalOffset): number {
-    const prefix = Buffer.allocUnsafe(PREFIX_BYTES);
-    if (offset + PREFIX_BYTES > this.writer.writtenEnd) throw this.outOfRange(offset);
+    const prefix = Buffer.alloc(PREFIX_BYTES);
     readSync(segment.fd, prefix, 0, PREFIX_BYTES, offset - segment.base);
     const kind = readPrefix(prefix, 0);
     if (kind.kind !== 'message') {

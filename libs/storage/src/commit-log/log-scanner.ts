@@ -64,13 +64,14 @@ export function scanLog(segments: readonly Segment[], segmentBytes: number, star
     const fileEnd = segment.base + segment.fileBytes();
     if (i > first) pos = segment.base;
     const stop = (reason: string): ScanResult => ({ end: pos, corruption: { offset: pos, reason }, records });
+    // The log may end only where the last file ends; anything after the last whole record is torn.
+    const endHere = (reason: string): ScanResult =>
+      isLast && pos >= fileEnd ? { end: pos, corruption: null, records } : stop(reason);
     while (segmentEnd - pos >= PREFIX_BYTES) {
       const at = reader.load(segment, fileEnd, pos, PREFIX_BYTES);
-      if (at < 0) return isLast ? { end: pos, corruption: null, records } : stop('segment ends without a filler');
+      if (at < 0) return endHere(isLast ? 'torn record: the file ends inside its prefix' : 'segment ends without a filler');
       const prefix = readPrefix(reader.view, at);
-      if (prefix.kind === 'empty') {
-        return isLast ? { end: pos, corruption: null, records } : stop('zeros where a record or filler should be');
-      }
+      if (prefix.kind === 'empty') return endHere('zeros where a record or filler should be');
       if (prefix.kind === 'bad') return stop(prefix.reason);
       if (pos + prefix.totalBytes > segmentEnd) return stop('record crosses the segment end');
       if (prefix.kind === 'filler') {
@@ -86,6 +87,7 @@ export function scanLog(segments: readonly Segment[], segmentBytes: number, star
       records++;
       pos += prefix.totalBytes;
     }
+    if (isLast && pos < fileEnd && pos < segmentEnd) return stop('bytes after the last record of the segment');
     pos = segmentEnd;
   }
   return { end: pos, corruption: null, records };

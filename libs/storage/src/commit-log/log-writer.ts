@@ -50,6 +50,8 @@ export class LogWriter {
   private writing = false;
   private syncing = false;
   private readonly dirtySegments = new Set<Segment>();
+  private syncingSegments: readonly Segment[] = [];
+  private writingSegment: Segment | null = null;
   private readonly writeWaiters: Waiter[] = [];
   private readonly syncWaiters: Waiter[] = [];
   private failure: StorageError | null = null;
@@ -90,6 +92,20 @@ export class LogWriter {
     this.appendedEnd += bytes;
     this.schedule();
     return { buf: this.current, at };
+  }
+
+  /**
+   * Lets go of `segment` so that it can be deleted: false while a write or sync of it is queued or
+   * running (try again later); otherwise it is no longer synced and true is returned.
+   */
+  letGo(segment: Segment): boolean {
+    const busy =
+      this.currentSegment === segment ||
+      this.writingSegment === segment ||
+      this.syncingSegments.includes(segment) ||
+      this.pending.some((c) => c.segment === segment);
+    if (!busy) this.dirtySegments.delete(segment);
+    return !busy;
   }
 
   /** Moves the append position to `offset` (the next segment's base) without writing the gap. */
@@ -169,9 +185,11 @@ export class LogWriter {
     }
     const batch = this.pending.splice(0, n);
     this.writing = true;
+    this.writingSegment = first.segment;
     const buffers = batch.map((c) => c.bytes);
     writev(first.segment.fd, buffers, first.position - first.segment.base, (err, written) => {
       this.writing = false;
+      this.writingSegment = null;
       if (err || written !== bytes) {
         this.fail(err ?? new Error(`short write: ${written} of ${bytes} bytes`), 'write');
         return;
@@ -194,9 +212,11 @@ export class LogWriter {
     const segments = [...this.dirtySegments];
     this.dirtySegments.clear();
     this.syncing = true;
+    this.syncingSegments = segments;
     const next = (i: number): void => {
       if (i === segments.length) {
         this.syncing = false;
+        this.syncingSegments = [];
         this.syncedEnd = target;
         this.release(this.syncWaiters, target);
         this.kickSync();

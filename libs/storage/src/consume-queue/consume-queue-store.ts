@@ -6,6 +6,8 @@ import { ConsumeQueue } from './consume-queue';
 export class ConsumeQueueStore {
   private readonly queues = new Map<string, Map<number, ConsumeQueue>>();
   private readonly touched = new Set<ConsumeQueue>();
+  /** Queues were created since the manifest was last written. */
+  changed = false;
 
   constructor(
     private readonly root: string,
@@ -24,6 +26,11 @@ export class ConsumeQueueStore {
     return this.queues.size === 0;
   }
 
+  /** True when one of `expected` has no folder (deleted: the queues must be rebuilt). */
+  missesAny(expected: readonly { topic: string; queueId: number }[]): boolean {
+    return expected.some((q) => !this.get(q.topic, q.queueId));
+  }
+
   get(topic: string, queueId: number): ConsumeQueue | undefined {
     return this.queues.get(topic)?.get(queueId);
   }
@@ -35,6 +42,7 @@ export class ConsumeQueueStore {
     if (!queue) {
       queue = new ConsumeQueue(topic, queueId, join(this.root, topic, String(queueId)), this.entriesPerSegment);
       byId.set(queueId, queue);
+      this.changed = true;
     }
     return queue;
   }

@@ -44,7 +44,7 @@ export function applyRetention(
     const diskHigh = !expired && diskUsage() > policy.diskHighWatermark;
     if (!expired && !diskHigh) break;
     const bytes = oldest.fileBytes();
-    log.deleteOldestSegment();
+    if (!log.deleteOldestSegment()) break; // a write or sync of it is in flight: next run
     segmentsDeleted++;
     bytesFreed += bytes;
     reasons.push(expired ? 'expired' : 'disk-high');
