@@ -2,16 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommitLog } from './commit-log/commit-log';
 import {
+  PreparedRecord,
   prepareRecord,
   readStoreTimestamp,
   type MessageInput,
   type PhysicalOffset,
   type QueueOffset,
+  type RecordContext,
   type StoredMessage,
 } from './codec/record-codec';
+import type { ConsumeQueue } from './consume-queue/consume-queue';
+import { tagHashOf } from './consume-queue/cq-entry';
 import type { CqEntry } from './consume-queue/cq-entry';
 import { ConsumeQueueStore } from './consume-queue/consume-queue-store';
-import { Dispatcher, type DispatchListener } from './dispatch/dispatcher';
+import { Dispatcher, type AppendedRecord, type DispatchListener } from './dispatch/dispatcher';
 import { StorageError } from './errors';
 import { abortMarkerExists, createAbortMarker, removeAbortMarker } from './recovery/abort-marker';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './recovery/checkpoint';
@@ -55,6 +59,11 @@ export interface RecoveryReport {
   readonly durationMs: number;
 }
 
+interface QueueSlot {
+  readonly queue: ConsumeQueue;
+  next: QueueOffset;
+}
+
 const SILENT: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const DISPATCH_COMMIT_EVERY = 4096;
 
@@ -63,7 +72,9 @@ const DISPATCH_COMMIT_EVERY = 4096;
  * checkpoint and an abort marker for recovery, and retention. See docs/formats/.
  */
 export class MessageStore {
-  private readonly nextQueueOffsets = new Map<string, number[]>();
+  private readonly slots = new Map<string, QueueSlot[]>();
+  private readonly recordContext: RecordContext;
+  private readonly scratch = new PreparedRecord();
   private readonly timers: NodeJS.Timeout[] = [];
   private failure: StorageError | null = null;
   private diskFull = false;
@@ -79,7 +90,9 @@ export class MessageStore {
     private readonly logger: StoreLogger,
     private readonly now: () => number,
     private readonly diskUsage: () => number,
-  ) {}
+  ) {
+    this.recordContext = { maxBodyBytes: config.maxBodyBytes, storeHost: Buffer.from(config.storeHost) };
+  }
 
   static async open(partial: Partial<StoreConfig> & { dir: string }, options: StoreOptions = {}): Promise<MessageStore> {
     const config = storeConfig(partial);
@@ -103,11 +116,11 @@ export class MessageStore {
         if (++sinceCommit % DISPATCH_COMMIT_EVERY === 0) dispatcher.commit();
       },
       {
-        onWritten: (chunks) => {
-          for (const c of chunks) dispatcher.dispatchWritten(c.bytes, c.position);
-          dispatcher.commit();
+        onWritten: () => dispatcher.dispatchUpTo(store?.maxPhysicalOffset ?? 0),
+        onFailed: (err) => {
+          dispatcher.dropPending();
+          store?.fail(err);
         },
-        onFailed: (err) => store?.fail(err),
       },
     );
     dispatcher.commit();
@@ -145,19 +158,24 @@ export class MessageStore {
 
   private appendNow(input: MessageInput): Promise<AppendResult> {
     this.checkWritable();
-    const prepared = prepareRecord(input, this.config);
-    const offsets = this.queueOffsetsOf(input.topic);
-    const queueOffset = offsets[input.queueId] ?? this.queues.get(input.topic, input.queueId)?.maxOffset ?? 0;
+    const prepared = prepareRecord(input, this.recordContext, this.scratch);
+    const slot = this.slotOf(input.topic, input.queueId);
+    const queueOffset = slot.next;
     const storeTimestampMs = this.now();
-    const appended = this.log.append(prepared, queueOffset, storeTimestampMs);
-    offsets[input.queueId] = queueOffset + 1;
-    const result: AppendResult = {
-      physicalOffset: appended.physicalOffset,
+    const physicalOffset = this.log.append(prepared, queueOffset, storeTimestampMs);
+    slot.next = queueOffset + 1;
+    const record: AppendResult & AppendedRecord = {
+      topic: input.topic,
+      queueId: input.queueId,
       queueOffset,
-      totalBytes: appended.totalBytes,
+      physicalOffset,
+      totalBytes: prepared.totalBytes,
+      tag: prepared.tag,
+      tagHash: tagHashOf(prepared.tag),
       storeTimestampMs,
     };
-    return this.log.whenDurable(appended.end).then(() => result);
+    this.dispatcher.enqueue(record, slot.queue);
+    return this.log.whenDurable(physicalOffset + prepared.totalBytes, record);
   }
 
   /** The message at `physicalOffset` (CRC-checked; a corrupt record throws CORRUPT_RECORD). */
@@ -295,10 +313,16 @@ export class MessageStore {
     this.diskFull = full;
   }
 
-  private queueOffsetsOf(topic: string): number[] {
-    let offsets = this.nextQueueOffsets.get(topic);
-    if (!offsets) this.nextQueueOffsets.set(topic, (offsets = []));
-    return offsets;
+  /** The consume queue of (topic, queueId) and the QueueOffset its next message gets. */
+  private slotOf(topic: string, queueId: number): QueueSlot {
+    let slots = this.slots.get(topic);
+    if (!slots) this.slots.set(topic, (slots = []));
+    let slot = slots[queueId];
+    if (!slot) {
+      const queue = this.queues.getOrCreate(topic, queueId);
+      slot = slots[queueId] = { queue, next: queue.maxOffset };
+    }
+    return slot;
   }
 
   private startTimers(): void {

@@ -1,10 +1,19 @@
-/** int64 fields as two 32-bit halves of a JS number (values stay below 2^53; no BigInt). */
+/** int64 fields as two 32-bit halves of a JS number (no BigInt); |values| stay below 2^53. */
 const TWO_32 = 4294967296;
 
+/** Big-endian, by byte stores: no per-call validation on the hot path. */
 export function writeInt64(buf: Buffer, value: number, at: number): number {
-  const hi = Math.floor(value / TWO_32);
-  buf.writeInt32BE(hi, at);
-  buf.writeUInt32BE(value - hi * TWO_32, at + 4);
+  const high = Math.floor(value / TWO_32);
+  const hi = high >>> 0;
+  const lo = (value - high * TWO_32) >>> 0;
+  buf[at] = hi >>> 24;
+  buf[at + 1] = hi >>> 16;
+  buf[at + 2] = hi >>> 8;
+  buf[at + 3] = hi;
+  buf[at + 4] = lo >>> 24;
+  buf[at + 5] = lo >>> 16;
+  buf[at + 6] = lo >>> 8;
+  buf[at + 7] = lo;
   return at + 8;
 }
 

@@ -6,13 +6,12 @@ import {
   encodeRecord,
   prepareRecord,
   readPrefix,
-  recordBytes,
   type MessageInput,
 } from './record-codec';
 import { FIXED_BYTES } from './record-layout';
 
-const limits = { maxBodyBytes: 4 << 20 };
 const place = { queueOffset: 12345678901, physicalOffset: 2 ** 40 + 7, storeTimestampMs: 1_764_000_000_123, storeHost: '10.0.0.1:8081' };
+const limits = { maxBodyBytes: 4 << 20, storeHost: Buffer.from(place.storeHost) };
 
 /** A small deterministic PRNG (mulberry32) so property runs are reproducible. */
 function prng(seed: number): () => number {
@@ -53,9 +52,9 @@ function randomMessage(rnd: () => number): MessageInput {
 
 function encode(m: MessageInput): Buffer {
   const prepared = prepareRecord(m, limits);
-  const buf = Buffer.alloc(recordBytes(prepared, place.storeHost) + 16, 0xee);
-  const end = encodeRecord(buf, 8, prepared, place);
-  expect(end - 8).toBe(recordBytes(prepared, place.storeHost));
+  const buf = Buffer.alloc(prepared.totalBytes + 16, 0xee);
+  const end = encodeRecord(buf, 8, prepared, place.queueOffset, place.physicalOffset, place.storeTimestampMs);
+  expect(end - 8).toBe(prepared.totalBytes);
   return buf.subarray(8, end);
 }
 
@@ -120,7 +119,7 @@ describe('record codec', () => {
 
   it('enforces limits and name rules with clear errors', () => {
     const base = randomMessage(prng(9));
-    expect(() => prepareRecord({ ...base, body: Buffer.alloc(11) }, { maxBodyBytes: 10 })).toThrow(
+    expect(() => prepareRecord({ ...base, body: Buffer.alloc(11) }, { maxBodyBytes: 10, storeHost: Buffer.alloc(0) })).toThrow(
       'message body is 11 bytes; the limit is 10 bytes',
     );
     expect(() => prepareRecord({ ...base, topic: 'a/b' }, limits)).toThrow(/topic "a\/b" is invalid/);
@@ -129,5 +128,20 @@ describe('record codec', () => {
     expect(() => prepareRecord({ ...base, keys: ['a\u0001b'] }, limits)).toThrow(/message key/);
     expect(() => prepareRecord({ ...base, tag: 'x'.repeat(256) }, limits)).toThrow('tag is 256 bytes; at most 255 are allowed');
     expect(() => prepareRecord({ ...base, properties: { k: 'v\u0002' } }, limits)).toThrow(/property "k" is invalid/);
+  });
+});
+
+describe('string sizes', () => {
+  it('match Buffer.byteLength for ASCII, multi-byte, surrogate pairs and lone surrogates', () => {
+    const samples = ['', 'abc', 'é', '漢字', '🙂', 'a🙂b', '\ud83d', 'x\udc00y', 'é'.repeat(70), 'a'.repeat(65)];
+    for (const tag of samples) {
+      const bytes = Buffer.byteLength(tag);
+      if (bytes > 255) continue;
+      const prepared = prepareRecord({ ...randomMessage(prng(5)), tag }, limits);
+      expect(prepared.tagBytes).toBe(bytes);
+    }
+    for (const key of samples.filter((s) => s.length > 0)) {
+      expect(prepareRecord({ ...randomMessage(prng(6)), keys: [key] }, limits).keysBytes).toBe(Buffer.byteLength(key));
+    }
   });
 });

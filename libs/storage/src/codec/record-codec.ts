@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '@node-rs/crc32';
 import { StorageError } from '../errors';
 import { readInt64, writeInt64 } from './int64';
 import { decodeProperties, encodeProperties, type MessageProperties } from './properties';
@@ -42,50 +42,117 @@ export interface StoredMessage {
   readonly body: Buffer;
 }
 
-export interface RecordLimits {
+/** What every record of one store shares: the body limit and the store host, encoded once. */
+export interface RecordContext {
   readonly maxBodyBytes: number;
+  readonly storeHost: Buffer;
 }
 
-/** Where and when a record lands: decided by the commit log at append time. */
-export interface Placement {
-  readonly queueOffset: QueueOffset;
-  readonly physicalOffset: PhysicalOffset;
-  readonly storeTimestampMs: number;
-  readonly storeHost: string;
+/**
+ * A validated message with every field's encoded size known, ready to be written anywhere.
+ * Hot paths reuse one instance (`new PreparedRecord()`, then `prepareRecord(..., into)`), since
+ * a record is prepared and encoded in one synchronous step.
+ */
+export class PreparedRecord {
+  input!: MessageInput;
+  topic: Buffer = EMPTY;
+  keys = '';
+  keysBytes = 0;
+  tag = '';
+  tagBytes = 0;
+  properties = '';
+  propertiesBytes = 0;
+  bornHost = '';
+  bornHostBytes = 0;
+  messageIdBytes = 0;
+  storeHost: Buffer = EMPTY;
+  totalBytes = 0;
 }
 
-/** A validated message with its encoded sizes known, ready to be written anywhere. */
-export interface PreparedRecord {
-  readonly input: MessageInput;
-  readonly keys: string;
-  readonly tag: string;
-  readonly properties: string;
-  readonly bornHost: string;
-  readonly totalBytesWithoutStoreHost: number;
-}
-
+const EMPTY = Buffer.alloc(0);
 const TOPIC_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
 const MAX_TOPIC_BYTES = 127;
 const MAX_MESSAGE_ID_BYTES = 128;
 const MAX_INT32 = 0x7fffffff;
+const TWO_8 = 0x100;
+const TWO_16 = 0x10000;
+const TWO_24 = 0x1000000;
+/** magic, version and recordType 0 as one big-endian u32 at AT_MAGIC. */
+const MESSAGE_PREFIX_WORD = (L.RECORD_MAGIC * TWO_16 + L.RECORD_VERSION * TWO_8 + L.RECORD_TYPE_MESSAGE) >>> 0;
+// Module-local copies: reading them is a plain variable load in every build.
+const { AT_TOTAL_BYTES, AT_MAGIC, AT_CRC, CRC_FROM, AT_QUEUE_ID, AT_FLAGS, AT_QUEUE_OFFSET, AT_PHYSICAL_OFFSET } = L;
+const { AT_BORN_TIMESTAMP, AT_STORE_TIMESTAMP, AT_BODY_BYTES, AT_PROPERTIES_BYTES, AT_TOPIC_BYTES, AT_MESSAGE_ID_BYTES } = L;
+const { FIXED_BYTES } = L;
+
+/**
+ * Node's Buffer#utf8Write (what Buffer#write calls after validating its arguments): the lengths
+ * are already known here, so the hot path skips the second round of checks.
+ */
+interface RawWritable {
+  utf8Write(value: string, offset: number, length: number): number;
+}
+
+/** Below this many characters a JS loop beats a call into C++ for ASCII. */
+const ASCII_LOOP_MAX = 64;
+
+/** Writes `value` (whose UTF-8 size is `bytes`) at `at`; returns the offset after it. */
+function writeString(out: Buffer, at: number, value: string, bytes: number): number {
+  if (bytes === value.length && bytes <= ASCII_LOOP_MAX) {
+    for (let i = 0; i < bytes; i++) out[at + i] = value.charCodeAt(i); // ASCII: one byte per char
+    return at + bytes;
+  }
+  if (bytes > 0) (out as unknown as RawWritable).utf8Write(value, at, bytes);
+  return at + bytes;
+}
+
+/** Topic names already validated, with their encoded bytes (bounded: cleared when full). */
+const topicCache = new Map<string, Buffer>();
+const TOPIC_CACHE_MAX = 10_000;
 
 function invalid(message: string): StorageError {
   return new StorageError('INVALID_MESSAGE', message);
 }
 
+/** UTF-8 size of `value`: a JS loop for short strings (cheaper than a call into C++). */
+function utf8Bytes(value: string): number {
+  if (value.length > ASCII_LOOP_MAX) return Buffer.byteLength(value);
+  let bytes = value.length;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 UTF-8 bytes
+        i++;
+        continue;
+      }
+    }
+    bytes += c < 0x800 ? 1 : 2; // lone surrogates become U+FFFD: 3 bytes, like Buffer.byteLength
+  }
+  return bytes;
+}
+
 function checkShortString(name: string, value: string, maxBytes: number): number {
-  const bytes = Buffer.byteLength(value);
+  if (value.length === 0) return 0;
+  const bytes = utf8Bytes(value);
   if (bytes > maxBytes) throw invalid(`${name} is ${bytes} bytes; at most ${maxBytes} are allowed`);
   return bytes;
 }
 
-function checkTopic(topic: string): void {
+function topicBytesOf(topic: string): Buffer {
+  const cached = topicCache.get(topic);
+  if (cached) return cached;
   if (!TOPIC_PATTERN.test(topic) || topic.length > MAX_TOPIC_BYTES) {
     throw new StorageError(
       'INVALID_NAME',
       `topic "${topic}" is invalid: use 1-${MAX_TOPIC_BYTES} characters of a-z A-Z 0-9 _ - % |`,
     );
   }
+  if (topicCache.size >= TOPIC_CACHE_MAX) topicCache.clear();
+  const bytes = Buffer.from(topic, 'latin1');
+  topicCache.set(topic, bytes);
+  return bytes;
 }
 
 function joinKeys(keys: readonly string[] | undefined): string {
@@ -95,74 +162,91 @@ function joinKeys(keys: readonly string[] | undefined): string {
       throw invalid(`message key ${JSON.stringify(key)} is invalid: keys are non-empty and contain no \\u0001`);
     }
   }
-  return keys.join(L.KEY_SEPARATOR);
+  return keys.length === 1 ? keys[0] : keys.join(L.KEY_SEPARATOR);
 }
 
-/** Validates a message against the limits and computes its encoded sizes. Throws StorageError. */
-export function prepareRecord(input: MessageInput, limits: RecordLimits): PreparedRecord {
-  checkTopic(input.topic);
+/** Validates a message against the limits and computes its encoded sizes into `into`. Throws StorageError. */
+export function prepareRecord(input: MessageInput, context: RecordContext, into = new PreparedRecord()): PreparedRecord {
+  const topic = topicBytesOf(input.topic);
   if (!Number.isInteger(input.queueId) || input.queueId < 0 || input.queueId > MAX_INT32) {
     throw invalid(`queueId ${input.queueId} is invalid: use an integer from 0`);
   }
-  if (input.body.length > limits.maxBodyBytes) {
+  if (!Number.isSafeInteger(input.bornTimestampMs) || input.bornTimestampMs < 0) {
+    throw invalid(`bornTimestampMs ${input.bornTimestampMs} is invalid: use milliseconds since the epoch`);
+  }
+  if (input.body.length > context.maxBodyBytes) {
     throw new StorageError(
       'MESSAGE_TOO_LARGE',
-      `message body is ${input.body.length} bytes; the limit is ${limits.maxBodyBytes} bytes`,
+      `message body is ${input.body.length} bytes; the limit is ${context.maxBodyBytes} bytes`,
     );
   }
-  const tag = input.tag ?? '';
-  const keys = joinKeys(input.keys);
-  const properties = encodeProperties(input.properties);
-  const bornHost = input.bornHost ?? '';
-  const variable =
-    input.topic.length +
-    checkShortString('tag', tag, L.MAX_U8) +
-    checkShortString('bornHost', bornHost, L.MAX_U8) +
-    checkShortString('messageId', input.messageId, MAX_MESSAGE_ID_BYTES) +
-    checkShortString('keys', keys, L.MAX_U16) +
-    checkShortString('properties', properties, L.MAX_U16) +
+  const r = into;
+  r.input = input;
+  r.topic = topic;
+  r.tag = input.tag ?? '';
+  r.keys = joinKeys(input.keys);
+  r.properties = encodeProperties(input.properties);
+  r.bornHost = input.bornHost ?? '';
+  r.tagBytes = checkShortString('tag', r.tag, L.MAX_U8);
+  r.bornHostBytes = checkShortString('bornHost', r.bornHost, L.MAX_U8);
+  r.messageIdBytes = checkShortString('messageId', input.messageId, MAX_MESSAGE_ID_BYTES);
+  r.keysBytes = checkShortString('keys', r.keys, L.MAX_U16);
+  r.propertiesBytes = checkShortString('properties', r.properties, L.MAX_U16);
+  r.storeHost = context.storeHost;
+  r.totalBytes =
+    FIXED_BYTES +
+    topic.length +
+    r.tagBytes +
+    r.bornHostBytes +
+    r.storeHost.length +
+    r.messageIdBytes +
+    r.keysBytes +
+    r.propertiesBytes +
     input.body.length;
-  return { input, keys, tag, properties, bornHost, totalBytesWithoutStoreHost: L.FIXED_BYTES + variable };
+  return r;
 }
 
-/** Encoded size of a prepared record once the store host is known. */
-export function recordBytes(prepared: PreparedRecord, storeHost: string): number {
-  return prepared.totalBytesWithoutStoreHost + Buffer.byteLength(storeHost);
-}
-
-/** Writes one record at `at` in `out`; returns the offset just after it. */
-export function encodeRecord(out: Buffer, at: number, prepared: PreparedRecord, place: Placement): number {
-  const m = prepared.input;
-  const total = recordBytes(prepared, place.storeHost);
-  out.writeInt32BE(total, at + L.AT_TOTAL_BYTES);
-  out.writeUInt16BE(L.RECORD_MAGIC, at + L.AT_MAGIC);
-  out.writeUInt8(L.RECORD_VERSION, at + L.AT_VERSION);
-  out.writeUInt8(L.RECORD_TYPE_MESSAGE, at + L.AT_RECORD_TYPE);
-  out.writeInt32BE(m.queueId, at + L.AT_QUEUE_ID);
-  out.writeInt32BE(m.flags ?? 0, at + L.AT_FLAGS);
-  writeInt64(out, place.queueOffset, at + L.AT_QUEUE_OFFSET);
-  writeInt64(out, place.physicalOffset, at + L.AT_PHYSICAL_OFFSET);
-  writeInt64(out, m.bornTimestampMs, at + L.AT_BORN_TIMESTAMP);
-  writeInt64(out, place.storeTimestampMs, at + L.AT_STORE_TIMESTAMP);
-  out.writeUInt32BE(m.body.length, at + L.AT_BODY_BYTES);
-  out.writeUInt16BE(Buffer.byteLength(prepared.properties), at + L.AT_PROPERTIES_BYTES);
-  out.writeUInt16BE(Buffer.byteLength(prepared.keys), at + L.AT_KEYS_BYTES);
-  out.writeUInt8(m.topic.length, at + L.AT_TOPIC_BYTES);
-  out.writeUInt8(Buffer.byteLength(prepared.tag), at + L.AT_TAG_BYTES);
-  out.writeUInt8(Buffer.byteLength(prepared.bornHost), at + L.AT_BORN_HOST_BYTES);
-  out.writeUInt8(Buffer.byteLength(place.storeHost), at + L.AT_STORE_HOST_BYTES);
-  out.writeUInt8(Buffer.byteLength(m.messageId), at + L.AT_MESSAGE_ID_BYTES);
-  out.fill(0, at + L.AT_MESSAGE_ID_BYTES + 1, at + L.FIXED_BYTES);
-  let o = at + L.FIXED_BYTES;
-  o += out.write(m.topic, o, 'latin1');
-  o += out.write(prepared.bornHost, o);
-  o += out.write(place.storeHost, o);
-  o += out.write(m.messageId, o);
-  o += out.write(prepared.keys, o);
-  o += out.write(prepared.tag, o);
-  o += out.write(prepared.properties, o);
-  o += m.body.copy(out, o);
-  out.writeUInt32BE(crc32(out.subarray(at + L.CRC_FROM, o)), at + L.AT_CRC);
+/**
+ * Writes one record at `at` in `out`; returns the offset just after it. The header's small
+ * fields are packed into whole u32 writes; empty strings cost nothing.
+ */
+export function encodeRecord(
+  out: Buffer,
+  at: number,
+  r: PreparedRecord,
+  queueOffset: QueueOffset,
+  physicalOffset: PhysicalOffset,
+  storeTimestampMs: number,
+): number {
+  const m = r.input;
+  out.writeInt32BE(r.totalBytes, at + AT_TOTAL_BYTES);
+  out.writeUInt32BE(MESSAGE_PREFIX_WORD, at + AT_MAGIC);
+  out.writeInt32BE(m.queueId, at + AT_QUEUE_ID);
+  out.writeInt32BE(m.flags ?? 0, at + AT_FLAGS);
+  writeInt64(out, queueOffset, at + AT_QUEUE_OFFSET);
+  writeInt64(out, physicalOffset, at + AT_PHYSICAL_OFFSET);
+  writeInt64(out, m.bornTimestampMs, at + AT_BORN_TIMESTAMP);
+  writeInt64(out, storeTimestampMs, at + AT_STORE_TIMESTAMP);
+  out.writeUInt32BE(m.body.length, at + AT_BODY_BYTES);
+  out.writeUInt32BE(r.propertiesBytes * TWO_16 + r.keysBytes, at + AT_PROPERTIES_BYTES);
+  out.writeUInt32BE(
+    r.topic.length * TWO_24 + r.tagBytes * TWO_16 + r.bornHostBytes * TWO_8 + r.storeHost.length,
+    at + AT_TOPIC_BYTES,
+  );
+  out.writeUInt32BE(r.messageIdBytes * TWO_24, at + AT_MESSAGE_ID_BYTES); // + 3 reserved zero bytes
+  let o = at + FIXED_BYTES;
+  out.set(r.topic, o);
+  o += r.topic.length;
+  o = writeString(out, o, r.bornHost, r.bornHostBytes);
+  out.set(r.storeHost, o);
+  o += r.storeHost.length;
+  o = writeString(out, o, m.messageId, r.messageIdBytes);
+  o = writeString(out, o, r.keys, r.keysBytes);
+  o = writeString(out, o, r.tag, r.tagBytes);
+  o = writeString(out, o, r.properties, r.propertiesBytes);
+  out.set(m.body, o);
+  o += m.body.length;
+  out.writeUInt32BE(crc32(out.subarray(at + CRC_FROM, o)), at + AT_CRC);
   return o;
 }
 

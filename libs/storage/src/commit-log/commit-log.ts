@@ -5,7 +5,6 @@ import {
   encodeFiller,
   encodeRecord,
   readPrefix,
-  recordBytes,
   type PhysicalOffset,
   type PreparedRecord,
   type StoredMessage,
@@ -34,7 +33,6 @@ export interface CommitLogOptions {
   readonly flushIntervalMs: number;
   readonly flushDirtyBytes: number;
   readonly maxBatchBytes: number;
-  readonly storeHost: string;
 }
 
 export interface LogRecovery {
@@ -46,13 +44,6 @@ export interface LogRecovery {
   readonly corruption: Corruption | null;
   readonly bytesCut: number;
   readonly segmentsDeleted: number;
-}
-
-export interface Appended {
-  readonly physicalOffset: PhysicalOffset;
-  readonly totalBytes: number;
-  /** PhysicalOffset just after the record: what an acknowledgement waits for. */
-  readonly end: PhysicalOffset;
 }
 
 export class CommitLog {
@@ -162,23 +153,22 @@ export class CommitLog {
     }
   }
 
-  /** Encodes the record at the end of the log. Call checkWritable first. */
-  append(prepared: PreparedRecord, queueOffset: number, storeTimestampMs: number): Appended {
-    const storeHost = this.options.storeHost;
-    const totalBytes = recordBytes(prepared, storeHost);
+  /** Encodes the record at the end of the log and returns its PhysicalOffset. Call checkWritable first. */
+  append(prepared: PreparedRecord, queueOffset: number, storeTimestampMs: number): PhysicalOffset {
+    const totalBytes = prepared.totalBytes;
     if (totalBytes > this.options.segmentBytes) {
       throw new StorageError('MESSAGE_TOO_LARGE', `record of ${totalBytes} bytes exceeds the segment size`);
     }
     const segment = this.segmentFor(totalBytes);
     const physicalOffset = this.writer.appendedEnd;
     const { buf, at } = this.writer.reserve(segment, totalBytes);
-    encodeRecord(buf, at, prepared, { queueOffset, physicalOffset, storeTimestampMs, storeHost });
-    return { physicalOffset, totalBytes, end: physicalOffset + totalBytes };
+    encodeRecord(buf, at, prepared, queueOffset, physicalOffset, storeTimestampMs);
+    return physicalOffset;
   }
 
-  /** Resolves when the record ending at `end` may be acknowledged under the flush mode. */
-  whenDurable(end: PhysicalOffset): Promise<void> {
-    return this.options.flushMode === 'SYNC' ? this.writer.whenSynced(end) : this.writer.whenWritten(end);
+  /** Resolves with `value` when the record ending at `end` may be acknowledged under the flush mode. */
+  whenDurable<T>(end: PhysicalOffset, value: T): Promise<T> {
+    return this.options.flushMode === 'SYNC' ? this.writer.whenSynced(end, value) : this.writer.whenWritten(end, value);
   }
 
   /** Reads and checks the record at `offset`; `size` (from a consume-queue entry) saves a read. */

@@ -1,5 +1,6 @@
 import { fdatasync, writev } from 'node:fs';
 import { BatchPool } from '../io/batch-pool';
+import { WaiterQueue } from '../io/waiter-queue';
 import { StorageError } from '../errors';
 import type { Segment } from './segment';
 
@@ -25,12 +26,6 @@ export interface WrittenChunk {
   readonly bytes: Buffer;
 }
 
-interface Waiter {
-  readonly end: number;
-  readonly resolve: () => void;
-  readonly reject: (e: Error) => void;
-}
-
 export interface LogWriterHooks {
   /** These bytes (whole records) are written, in the page cache: dispatch them. Called before the
    * buffers go back to the pool, so the hook must not keep them. */
@@ -52,8 +47,8 @@ export class LogWriter {
   private readonly dirtySegments = new Set<Segment>();
   private syncingSegments: readonly Segment[] = [];
   private writingSegment: Segment | null = null;
-  private readonly writeWaiters: Waiter[] = [];
-  private readonly syncWaiters: Waiter[] = [];
+  private readonly writeWaiters = new WaiterQueue();
+  private readonly syncWaiters = new WaiterQueue();
   private failure: StorageError | null = null;
   private dirtyRequested = false;
   appendedEnd: number;
@@ -114,14 +109,14 @@ export class LogWriter {
     this.appendedEnd = offset;
   }
 
-  /** Resolves once the bytes before `end` are written (ASYNC acknowledgement). */
-  whenWritten(end: number): Promise<void> {
-    return this.wait(end, this.writtenEnd, this.writeWaiters);
+  /** Resolves with `value` once the bytes before `end` are written (ASYNC acknowledgement). */
+  whenWritten<T>(end: number, value: T): Promise<T> {
+    return this.wait(end, value, this.writtenEnd, this.writeWaiters);
   }
 
-  /** Resolves once the bytes before `end` are on disk (SYNC acknowledgement). */
-  whenSynced(end: number): Promise<void> {
-    const p = this.wait(end, this.syncedEnd, this.syncWaiters);
+  /** Resolves with `value` once the bytes before `end` are on disk (SYNC acknowledgement). */
+  whenSynced<T>(end: number, value: T): Promise<T> {
+    const p = this.wait(end, value, this.syncedEnd, this.syncWaiters);
     this.kickSync();
     return p;
   }
@@ -135,15 +130,15 @@ export class LogWriter {
   /** Resolves when everything appended so far is written and synced. */
   async drain(): Promise<void> {
     const end = this.appendedEnd;
-    await this.whenWritten(end);
+    await this.whenWritten(end, undefined);
     this.dirtyRequested = true;
-    await this.whenSynced(end);
+    await this.whenSynced(end, undefined);
   }
 
-  private wait(end: number, reached: number, queue: Waiter[]): Promise<void> {
+  private wait<T>(end: number, value: T, reached: number, queue: WaiterQueue): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
-    if (end <= reached) return Promise.resolve();
-    return new Promise((resolve, reject) => queue.push({ end, resolve, reject }));
+    if (end <= reached) return Promise.resolve(value);
+    return queue.add(end, value);
   }
 
   private schedule(): void {
@@ -198,7 +193,7 @@ export class LogWriter {
       this.writtenEnd = first.position + bytes;
       this.hooks.onWritten(batch);
       for (const c of batch) this.pool.give(c.owner);
-      this.release(this.writeWaiters, this.writtenEnd);
+      this.writeWaiters.releaseUpTo(this.writtenEnd);
       this.kickSync();
       if (this.pending.length > 0 || this.current) this.schedule();
     });
@@ -206,7 +201,7 @@ export class LogWriter {
 
   private kickSync(): void {
     if (this.syncing || this.failure || this.writtenEnd <= this.syncedEnd) return;
-    if (this.syncWaiters.length === 0 && !this.dirtyRequested) return;
+    if (this.syncWaiters.size === 0 && !this.dirtyRequested) return;
     this.dirtyRequested = false;
     const target = this.writtenEnd;
     const segments = [...this.dirtySegments];
@@ -218,19 +213,13 @@ export class LogWriter {
         this.syncing = false;
         this.syncingSegments = [];
         this.syncedEnd = target;
-        this.release(this.syncWaiters, target);
+        this.syncWaiters.releaseUpTo(target);
         this.kickSync();
         return;
       }
       fdatasync(segments[i].fd, (err) => (err ? this.fail(err, 'fdatasync') : next(i + 1)));
     };
     next(0);
-  }
-
-  private release(queue: Waiter[], reached: number): void {
-    let i = 0;
-    while (i < queue.length && queue[i].end <= reached) queue[i++].resolve();
-    if (i > 0) queue.splice(0, i);
   }
 
   private fail(cause: Error, op: string): void {
@@ -240,8 +229,8 @@ export class LogWriter {
     this.failure = new StorageError('IO_ERROR', `commit log ${op} failed; the store is read-only: ${cause.message}`, {
       cause,
     });
-    for (const w of this.writeWaiters.splice(0)) w.reject(this.failure);
-    for (const w of this.syncWaiters.splice(0)) w.reject(this.failure);
+    this.writeWaiters.rejectAll(this.failure);
+    this.syncWaiters.rejectAll(this.failure);
     this.pending.length = 0;
     this.hooks.onFailed(this.failure);
   }

@@ -59,9 +59,8 @@ export class ConsumeQueueStore {
     return [...this.queues.values()].flatMap((m) => [...m.values()]);
   }
 
-  /** Adds one entry; `commitTouched` writes the batch. */
-  put(topic: string, queueId: number, queueOffset: number, physicalOffset: number, totalBytes: number, tagHash: number): void {
-    const queue = this.getOrCreate(topic, queueId);
+  /** Adds one entry to `queue`; `commitTouched` writes the batch. */
+  putInto(queue: ConsumeQueue, queueOffset: number, physicalOffset: number, totalBytes: number, tagHash: number): void {
     queue.put(queueOffset, physicalOffset, totalBytes, tagHash);
     this.touched.add(queue);
   }

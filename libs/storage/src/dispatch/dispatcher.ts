@@ -1,18 +1,29 @@
-import { decodeDispatchInfo, readPrefix, type DispatchInfo } from '../codec/record-codec';
-import { PREFIX_BYTES } from '../codec/record-layout';
+import { decodeDispatchInfo, type DispatchInfo } from '../codec/record-codec';
 import { tagHashOf } from '../consume-queue/cq-entry';
+import type { ConsumeQueue } from '../consume-queue/consume-queue';
 import type { ConsumeQueueStore } from '../consume-queue/consume-queue-store';
 
 /** Someone else who follows every stored message in log order (index, replication, metrics). */
 export type DispatchListener = (info: DispatchInfo) => void;
 
+/** A record appended but not yet written: dispatched once the writer says its bytes are out. */
+export interface AppendedRecord extends DispatchInfo {
+  readonly tagHash: number;
+}
+
+/** Compact the pending FIFO once this many dispatched records sit at its front. */
+const COMPACT_AFTER = 4096;
+
 /**
- * Turns commit-log records into consume-queue entries, in log order. It is fed either the bytes the
- * writer just wrote (live) or records read back from the log (recovery and rebuild); both go
- * through `dispatchRecord`, so the derived data is the same either way.
+ * Turns commit-log records into consume-queue entries, in log order, from two sources with the
+ * same result: records read back from the log (recovery and rebuild: `dispatchRecord`) and
+ * records just appended, once written (live: `enqueue` + `dispatchUpTo`, no re-parsing).
  */
 export class Dispatcher {
   private readonly listeners: DispatchListener[] = [];
+  private pendingRecords: AppendedRecord[] = [];
+  private pendingQueues: ConsumeQueue[] = [];
+  private head = 0;
   /** PhysicalOffset after the last record dispatched. */
   dispatchedEnd: number;
 
@@ -31,31 +42,55 @@ export class Dispatcher {
     };
   }
 
-  /** One record, already checked. */
+  /** One record read back from the log, already checked. */
   dispatchRecord(buf: Buffer, at: number): void {
     const info = decodeDispatchInfo(buf, at);
-    this.queues.put(info.topic, info.queueId, info.queueOffset, info.physicalOffset, info.totalBytes, tagHashOf(info.tag));
-    this.dispatchedEnd = info.physicalOffset + info.totalBytes;
-    for (const listener of this.listeners) listener(info);
+    this.put(this.queues.getOrCreate(info.topic, info.queueId), info, tagHashOf(info.tag));
   }
 
-  /** A run of freshly written whole records (and fillers) starting at PhysicalOffset `position`. */
-  dispatchWritten(bytes: Buffer, position: number): void {
-    let at = 0;
-    while (at + PREFIX_BYTES <= bytes.length) {
-      const prefix = readPrefix(bytes, at);
-      if (prefix.kind === 'message') this.dispatchRecord(bytes, at);
-      if (prefix.kind !== 'message' && prefix.kind !== 'filler') break;
-      if (prefix.kind === 'filler') {
-        this.dispatchedEnd = position + at + prefix.totalBytes;
-        break; // a filler is the last thing written into its segment
-      }
-      at += prefix.totalBytes;
+  /** A record just appended to `queue`, in log order. */
+  enqueue(record: AppendedRecord, queue: ConsumeQueue): void {
+    this.pendingRecords.push(record);
+    this.pendingQueues.push(queue);
+  }
+
+  /** Dispatches every enqueued record that ends at or before `writtenEnd`, then writes the entries. */
+  dispatchUpTo(writtenEnd: number): void {
+    const records = this.pendingRecords;
+    let i = this.head;
+    while (i < records.length && records[i].physicalOffset + records[i].totalBytes <= writtenEnd) {
+      this.put(this.pendingQueues[i], records[i], records[i].tagHash);
+      i++;
     }
+    if (i === records.length) {
+      this.pendingRecords = [];
+      this.pendingQueues = [];
+      this.head = 0;
+    } else if (i > COMPACT_AFTER) {
+      this.pendingRecords = records.slice(i);
+      this.pendingQueues = this.pendingQueues.slice(i);
+      this.head = 0;
+    } else {
+      this.head = i;
+    }
+    this.commit();
+  }
+
+  /** Forgets enqueued records (their write failed: they must never be dispatched). */
+  dropPending(): void {
+    this.pendingRecords = [];
+    this.pendingQueues = [];
+    this.head = 0;
   }
 
   /** Writes the entries of the batch just dispatched. */
   commit(): void {
     this.queues.commitTouched();
+  }
+
+  private put(queue: ConsumeQueue, info: DispatchInfo, tagHash: number): void {
+    this.queues.putInto(queue, info.queueOffset, info.physicalOffset, info.totalBytes, tagHash);
+    this.dispatchedEnd = info.physicalOffset + info.totalBytes;
+    for (const listener of this.listeners) listener(info);
   }
 }
