@@ -7,31 +7,33 @@ import type { MessageStore } from '@apogee/storage';
  * and apogee_broker_info.
  */
 export function createBrokerMetrics(registry: Registry, store: MessageStore) {
-  const logMin = new Gauge({
-    name: 'apogee_broker_commit_log_min_offset_bytes',
-    help: 'PhysicalOffset of the oldest byte still in the commit log.',
-    registers: [registry],
-    collect() {
-      this.set(store.minPhysicalOffset);
-    },
-  });
-  const logMax = new Gauge({
-    name: 'apogee_broker_commit_log_max_offset_bytes',
-    help: 'PhysicalOffset of the end of the written commit log.',
-    registers: [registry],
-    collect() {
-      this.set(store.maxPhysicalOffset);
-    },
-  });
-  const logUnsynced = new Gauge({
-    name: 'apogee_broker_commit_log_unsynced_bytes',
-    help: 'Written commit-log bytes not yet fdatasync-ed.',
-    registers: [registry],
-    collect() {
-      this.set(store.maxPhysicalOffset - store.syncedPhysicalOffset);
-    },
-  });
-  return { logMin, logMax, logUnsynced };
+  /** A gauge read from the store at each scrape. */
+  const storeGauge = (name: string, help: string, read: () => number): Gauge =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  return {
+    logMin: storeGauge(
+      'apogee_broker_commit_log_min_offset_bytes',
+      'PhysicalOffset of the oldest byte still in the commit log.',
+      () => store.minPhysicalOffset,
+    ),
+    logMax: storeGauge(
+      'apogee_broker_commit_log_max_offset_bytes',
+      'PhysicalOffset of the end of the written commit log.',
+      () => store.maxPhysicalOffset,
+    ),
+    logUnsynced: storeGauge(
+      'apogee_broker_commit_log_unsynced_bytes',
+      'Written commit-log bytes not yet fdatasync-ed.',
+      () => store.maxPhysicalOffset - store.syncedPhysicalOffset,
+    ),
+  };
 }
 
 export type BrokerMetrics = ReturnType<typeof createBrokerMetrics>;

@@ -24,6 +24,39 @@ async function appendAll(store: MessageStore, messages: MessageInput[]): Promise
   await Promise.all(messages.map((m) => store.append(m)));
 }
 
+
+/**
+ * A live store with 800 messages checkpointed and 700 more; `crash` copies its folder (what a
+ * kill -9 would leave: SYNC, so all acked is on disk) and lets the test alter the copy, then the
+ * copy is reopened and handed to `check` with the live store's queues.
+ */
+async function withCrashedCopy(
+  alter: (crashed: string, live: string) => void,
+  check: (reopened: MessageStore, live: MessageStore, checkpointedEnd: number) => void,
+): Promise<void> {
+  const live = join(root(), 'live');
+  const crashed = join(root(), 'crashed');
+  const queuesAtCheckpoint = join(root(), 'cq-at-checkpoint');
+  const store = await MessageStore.open({ dir: live, ...SMALL_STORE });
+  try {
+    await appendAll(store, messagesFrom(0, 800));
+    await store.checkpoint();
+    const checkpointedEnd = store.maxPhysicalOffset;
+    cpSync(join(live, 'consumequeue'), queuesAtCheckpoint, { recursive: true });
+    await appendAll(store, messagesFrom(800, 700));
+    cpSync(live, crashed, { recursive: true });
+    alter(crashed, queuesAtCheckpoint);
+    const reopened = await MessageStore.open({ dir: crashed, ...SMALL_STORE });
+    try {
+      check(reopened, store, checkpointedEnd);
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
 describe('crash: deleted or stale consume queues', () => {
   it('rebuilds a deleted consumequeue folder after a clean close, identical to before', async () => {
     const dir = join(root(), 'store');
@@ -53,69 +86,42 @@ describe('crash: deleted or stale consume queues', () => {
   });
 
   it('rebuilds a deleted consumequeue folder after a crash, identical to the live store', async () => {
-    const live = join(root(), 'live');
-    const crashed = join(root(), 'crashed');
-    const store = await MessageStore.open({ dir: live, ...SMALL_STORE });
-    try {
-      await appendAll(store, messagesFrom(0, 800));
-      await store.checkpoint();
-      await appendAll(store, messagesFrom(800, 700));
-      cpSync(live, crashed, { recursive: true }); // what a kill -9 now would leave (SYNC: all acked is on disk)
-      const before = queueSnapshot(store);
-      rmSync(join(crashed, 'consumequeue'), { recursive: true });
-      const reopened = await MessageStore.open({ dir: crashed, ...SMALL_STORE });
-      try {
+    await withCrashedCopy(
+      (crashed) => rmSync(join(crashed, 'consumequeue'), { recursive: true }),
+      (reopened, live) => {
         expect(reopened.recovery).toMatchObject({
           cleanShutdown: false,
           rebuiltConsumeQueues: true,
           scannedFrom: 0,
           recordsScanned: 1500,
-          logEnd: store.maxPhysicalOffset,
+          logEnd: live.maxPhysicalOffset,
           corruption: null,
         });
-        expect(queueSnapshot(reopened)).toEqual(before);
-      } finally {
-        await reopened.close();
-      }
-    } finally {
-      await store.close();
-    }
+        expect(queueSnapshot(reopened)).toEqual(queueSnapshot(live));
+      },
+    );
   });
 
   it('after a crash, writes again the entries past the checkpoint that never reached the queue files', async () => {
-    const live = join(root(), 'live');
-    const crashed = join(root(), 'crashed');
-    const store = await MessageStore.open({ dir: live, ...SMALL_STORE });
-    try {
-      await appendAll(store, messagesFrom(0, 800));
-      await store.checkpoint();
-      const checkpointedEnd = store.maxPhysicalOffset;
-      const queuesAtCheckpoint = join(root(), 'cq-at-checkpoint');
-      cpSync(join(live, 'consumequeue'), queuesAtCheckpoint, { recursive: true });
-      await appendAll(store, messagesFrom(800, 700));
-      cpSync(live, crashed, { recursive: true });
-      // The queue files as they were at the checkpoint: every later entry is missing.
-      rmSync(join(crashed, 'consumequeue'), { recursive: true });
-      cpSync(queuesAtCheckpoint, join(crashed, 'consumequeue'), { recursive: true });
-      const before = queueSnapshot(store);
-      const reopened = await MessageStore.open({ dir: crashed, ...SMALL_STORE });
-      try {
+    await withCrashedCopy(
+      (crashed, queuesAtCheckpoint) => {
+        // The queue files as they were at the checkpoint: every later entry is missing.
+        rmSync(join(crashed, 'consumequeue'), { recursive: true });
+        cpSync(queuesAtCheckpoint, join(crashed, 'consumequeue'), { recursive: true });
+      },
+      (reopened, live, checkpointedEnd) => {
         expect(reopened.recovery).toMatchObject({
           cleanShutdown: false,
           rebuiltConsumeQueues: false,
           scannedFrom: checkpointedEnd,
           recordsScanned: 700,
-          logEnd: store.maxPhysicalOffset,
+          logEnd: live.maxPhysicalOffset,
           corruption: null,
           consumeQueueEntriesCut: 0,
         });
-        expect(queueSnapshot(reopened)).toEqual(before);
-      } finally {
-        await reopened.close();
-      }
-    } finally {
-      await store.close();
-    }
+        expect(queueSnapshot(reopened)).toEqual(queueSnapshot(live));
+      },
+    );
   });
 
   it('rebuilds one deleted queue folder too, instead of reusing its QueueOffsets', async () => {
