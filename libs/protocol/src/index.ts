@@ -17,3 +17,4 @@ export {
   type HealthStatus,
 } from './health-client';
 export type { RocketMqCode } from './rocketmq-code';
+export { apogeeProtoDir, loadApogeeProto, PROTO_LOADER_OPTIONS, serviceAt } from './proto-loader';
