@@ -18,3 +18,50 @@ export {
 } from './health-client';
 export type { RocketMqCode } from './rocketmq-code';
 export { apogeeProtoDir, loadApogeeProto, PROTO_LOADER_OPTIONS, serviceAt } from './proto-loader';
+export {
+  loadNameServerService,
+  NAMESERVER_PROTO_FILE,
+  NAMESERVER_SERVICE_NAME,
+  type WireBrokerGroup,
+  type WireBrokerReplica,
+  type WireBrokerRole,
+  type WireCluster,
+  type WireEmpty,
+  type WireGetClusterInfoResponse,
+  type WireHeartbeatResponse,
+  type WireInt64,
+  type WireListTopicsResponse,
+  type WireMessageQueue,
+  type WireMessageType,
+  type WireQueryRouteRequest,
+  type WireQueryRouteResponse,
+  type WireRegisterBrokerRequest,
+  type WireRegisterBrokerResponse,
+  type WireReplicaRef,
+  type WireRouteBroker,
+  type WireTopicConfig,
+  type WireUnregisterBrokerResponse,
+} from './nameserver-wire';
+export {
+  clusterInfoFromWire,
+  clusterInfoToWire,
+  heartbeatTimingFromWire,
+  heartbeatTimingToWire,
+  registrationFromWire,
+  registrationToWire,
+  replicaRefFromWire,
+  replicaRefToWire,
+  routeFromWire,
+  routeToWire,
+  topicConfigFromWire,
+  topicConfigToWire,
+  type HeartbeatTiming,
+  type NameServerRegistration,
+} from './nameserver-codec';
+export {
+  createNameServerClient,
+  NAMESERVER_CLIENT_FLOW_CONTROL_WINDOW_BYTES,
+  type HeartbeatRef,
+  type NameServerClient,
+  type NameServerClientOptions,
+} from './nameserver-client';
