@@ -10,7 +10,7 @@ export const brokerConfigSchema = defineConfigSchema({
   dataDir: {
     type: 'string',
     default: './data/broker',
-    description: "Directory for this broker's files (the message store is in <dataDir>/store); created at start.",
+    description: "Directory for this broker's files (messages in <dataDir>/store, topics and groups in <dataDir>/meta); created at start.",
   },
   flushMode: {
     type: 'enum',
@@ -48,6 +48,16 @@ export const brokerConfigSchema = defineConfigSchema({
     max: 1,
     default: 0.95,
     description: 'Disk use (0-1) above which sends are refused (disk full).',
+  },
+  autoCreateTopics: {
+    type: 'boolean',
+    default: false,
+    description: 'Create an unknown topic on its first send (8 queues, the message type of that send); off: TOPIC_NOT_FOUND.',
+  },
+  autoCreateGroups: {
+    type: 'boolean',
+    default: false,
+    description: 'Create an unknown consumer group, with the defaults, for its first consumer; off: CONSUMER_GROUP_NOT_FOUND.',
   },
 });
 

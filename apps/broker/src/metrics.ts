@@ -1,14 +1,19 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { MessageStore } from '@apogee/storage';
+import type { BrokerMetadata } from './metadata/open-metadata';
 
 /**
  * The broker's own Prometheus metrics, all named here: prefix apogee_broker_, unit suffixes
  * (_total, _seconds, _bytes), bounded labels only. Runtime adds Node's default apogee_ metrics
  * and apogee_broker_info.
  */
-export function createBrokerMetrics(registry: Registry, store: MessageStore) {
-  /** A gauge read from the store at each scrape. */
-  const storeGauge = (name: string, help: string, read: () => number): Gauge =>
+export function createBrokerMetrics(
+  registry: Registry,
+  store: MessageStore,
+  metadata: Pick<BrokerMetadata, 'topics' | 'groups'>,
+) {
+  /** A gauge read at each scrape. */
+  const readGauge = (name: string, help: string, read: () => number): Gauge =>
     new Gauge({
       name,
       help,
@@ -18,20 +23,26 @@ export function createBrokerMetrics(registry: Registry, store: MessageStore) {
       },
     });
   return {
-    logMin: storeGauge(
+    logMin: readGauge(
       'apogee_broker_commit_log_min_offset_bytes',
       'PhysicalOffset of the oldest byte still in the commit log.',
       () => store.minPhysicalOffset,
     ),
-    logMax: storeGauge(
+    logMax: readGauge(
       'apogee_broker_commit_log_max_offset_bytes',
       'PhysicalOffset of the end of the written commit log.',
       () => store.maxPhysicalOffset,
     ),
-    logUnsynced: storeGauge(
+    logUnsynced: readGauge(
       'apogee_broker_commit_log_unsynced_bytes',
       'Written commit-log bytes not yet fdatasync-ed.',
       () => store.maxPhysicalOffset - store.syncedPhysicalOffset,
+    ),
+    topics: readGauge('apogee_broker_topics', 'Topics configured on this broker.', () => metadata.topics.size),
+    groups: readGauge(
+      'apogee_broker_consumer_groups',
+      'Consumer (subscription) groups configured on this broker.',
+      () => metadata.groups.size,
     ),
   };
 }

@@ -8,11 +8,20 @@ describeInProcessApp({
   app: APP,
   schema: brokerConfigSchema,
   start: startBroker,
-  defaults: { grpcPort: 8081, metricsPort: 18081, dataDir: './data/broker', flushMode: 'ASYNC' },
+  defaults: {
+    grpcPort: 8081,
+    metricsPort: 18081,
+    dataDir: './data/broker',
+    flushMode: 'ASYNC',
+    autoCreateTopics: false,
+    autoCreateGroups: false,
+  },
   hasDataDir: true,
   async whileRunning(_service, dataDir, metrics) {
     expect(metrics).toContain('apogee_broker_commit_log_max_offset_bytes 0');
+    expect(metrics).toContain('apogee_broker_topics 0');
     expect((await stat(path.join(dataDir, 'store', 'abort'))).isFile()).toBe(true); // open
+    expect((await stat(path.join(dataDir, 'meta'))).isDirectory()).toBe(true);
   },
   async afterStop(dataDir) {
     await expect(stat(path.join(dataDir, 'store', 'abort'))).rejects.toThrow(); // closed cleanly

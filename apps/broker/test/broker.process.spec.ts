@@ -3,5 +3,15 @@ import { describeAppProcess } from '@apogee/testing';
 // Runs src/main.ts as a real process: flags, JSON logs, health, /metrics and SIGTERM end to end.
 describeAppProcess('broker', {
   hasDataDir: true,
-  expectedLogs: ['starting', 'store recovered', 'listening', 'shutting down', 'stopped', 'store closed', 'shutdown complete'],
+  expectedLogs: [
+    'starting',
+    'store recovered',
+    'metadata opened',
+    'listening',
+    'shutting down',
+    'stopped',
+    'store closed',
+    'metadata closed',
+    'shutdown complete',
+  ],
 });

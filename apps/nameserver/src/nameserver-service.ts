@@ -5,7 +5,7 @@ import { heartbeatHandler } from './handlers/heartbeat.handler';
 import { listTopicsHandler } from './handlers/list-topics.handler';
 import { queryRouteHandler } from './handlers/query-route.handler';
 import { registerBrokerHandler } from './handlers/register-broker.handler';
-import { unaryCall } from './handlers/unary-call';
+import { unaryCall } from '@apogee/runtime';
 import { unregisterBrokerHandler } from './handlers/unregister-broker.handler';
 import type { NameserverContext } from './nameserver-context';
 

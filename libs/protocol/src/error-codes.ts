@@ -64,11 +64,25 @@ const STORAGE = {
   INVALID_CONFIG: entry('INTERNAL_SERVER_ERROR', status.FAILED_PRECONDITION, false, 'The server is misconfigured.'),
 };
 
+/** Codes of the broker's topic and subscription-group metadata (admin RPCs, send and receive checks). */
+const METADATA = {
+  TOPIC_NOT_FOUND: entry('TOPIC_NOT_FOUND', status.NOT_FOUND, false,
+    'The topic does not exist on this broker and auto-creation is off.'),
+  TOPIC_EXISTS: entry('BAD_REQUEST', status.ALREADY_EXISTS, false, 'A topic with this name already exists.'),
+  TOPIC_NOT_WRITABLE: entry('FORBIDDEN', status.FAILED_PRECONDITION, false,
+    "The topic's permission does not allow sending."),
+  MESSAGE_TYPE_MISMATCH: entry('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE', status.FAILED_PRECONDITION, false,
+    "The message type differs from the topic's message type."),
+  GROUP_NOT_FOUND: entry('CONSUMER_GROUP_NOT_FOUND', status.NOT_FOUND, false,
+    'The consumer group does not exist on this broker and auto-creation is off.'),
+  GROUP_EXISTS: entry('BAD_REQUEST', status.ALREADY_EXISTS, false, 'A consumer group with this name already exists.'),
+};
+
 /**
  * The one registry of stable error codes: every error crossing an app's edge carries one of
  * these as its string `code` (ApogeeError, and the storage and routing libs' own error classes).
  */
-export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE });
+export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE, ...METADATA });
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -78,3 +78,18 @@ describe('toV2Status', () => {
     expect(toV2Status(new TypeError('x'))).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
   });
 });
+
+describe('broker metadata codes', () => {
+  it.each([
+    ['TOPIC_NOT_FOUND', status.NOT_FOUND, 'TOPIC_NOT_FOUND'],
+    ['TOPIC_EXISTS', status.ALREADY_EXISTS, 'BAD_REQUEST'],
+    ['TOPIC_NOT_WRITABLE', status.FAILED_PRECONDITION, 'FORBIDDEN'],
+    ['MESSAGE_TYPE_MISMATCH', status.FAILED_PRECONDITION, 'MESSAGE_PROPERTY_CONFLICT_WITH_TYPE'],
+    ['GROUP_NOT_FOUND', status.NOT_FOUND, 'CONSUMER_GROUP_NOT_FOUND'],
+    ['GROUP_EXISTS', status.ALREADY_EXISTS, 'BAD_REQUEST'],
+  ] as const)('maps %s to gRPC %s and v2 %s', (code, grpcStatus, v2Code) => {
+    const err = new ApogeeError(code, 'what to fix');
+    expect(toGrpcStatus(err)).toMatchObject({ code: grpcStatus, details: 'what to fix', errorCode: code });
+    expect(toV2Status(err)).toEqual({ code: v2Code, message: 'what to fix' });
+  });
+});

@@ -65,3 +65,23 @@ export {
   type NameServerClient,
   type NameServerClientOptions,
 } from './nameserver-client';
+export {
+  BROKER_ADMIN_PROTO,
+  BROKER_ADMIN_SERVICE,
+  createBrokerAdminClient,
+  loadBrokerAdminService,
+  type AdminExponentialBackoff,
+  type AdminGroup,
+  type AdminGroupRequest,
+  type AdminMessageType,
+  type AdminNameRequest,
+  type AdminPermission,
+  type AdminRetryPolicy,
+  type AdminTopic,
+  type AdminTopicRequest,
+  type BrokerAdminCallOptions,
+  type BrokerAdminClient,
+  type BrokerAdminHandlers,
+  type BrokerAdminMethod,
+  type BrokerAdminMethods,
+} from './broker-admin';

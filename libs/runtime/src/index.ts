@@ -22,3 +22,4 @@ export { installShutdown, type Shutdown, type ShutdownOptions, type SignalSource
 export { serviceConfigFields, type ServiceConfig, type ServicePorts } from './service-config';
 export { startService, type RunningService, type StartServiceOptions } from './start-service';
 export { runService, type RunServiceOptions } from './run-service';
+export { unaryCall, type UnaryCallOptions, type UnaryHandler } from './unary-call';

@@ -1,7 +1,7 @@
 import { parseBrokerAddress, validateBrokerId, validateBrokerName } from '@apogee/routing';
 import { replicaRefFromWire, type WireHeartbeatResponse, type WireReplicaRef } from '@apogee/protocol';
 import type { NameserverContext } from '../nameserver-context';
-import type { UnaryHandler } from './unary-call';
+import type { UnaryHandler } from '@apogee/runtime';
 
 /**
  * Heartbeat: keeps a registered replica alive. A replica this nameserver does not know (it

@@ -6,7 +6,7 @@ import {
   type WireQueryRouteResponse,
 } from '@apogee/protocol';
 import type { NameserverContext } from '../nameserver-context';
-import type { UnaryHandler } from './unary-call';
+import type { UnaryHandler } from '@apogee/runtime';
 
 /** QueryRoute: the topic's queues merged across broker groups; NOT_FOUND when nobody serves it. */
 export function queryRouteHandler(ctx: NameserverContext): UnaryHandler<WireQueryRouteRequest, WireQueryRouteResponse> {

@@ -7,7 +7,7 @@ import {
   type WireRegisterBrokerResponse,
 } from '@apogee/protocol';
 import type { NameserverContext } from '../nameserver-context';
-import type { UnaryHandler } from './unary-call';
+import type { UnaryHandler } from '@apogee/runtime';
 
 /**
  * RegisterBroker: adds or refreshes one replica with every topic it serves, and tells it how

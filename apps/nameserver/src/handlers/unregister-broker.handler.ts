@@ -1,7 +1,7 @@
 import { parseBrokerAddress, validateBrokerId, validateBrokerName } from '@apogee/routing';
 import { replicaRefFromWire, type WireReplicaRef, type WireUnregisterBrokerResponse } from '@apogee/protocol';
 import type { NameserverContext } from '../nameserver-context';
-import type { UnaryHandler } from './unary-call';
+import type { UnaryHandler } from '@apogee/runtime';
 
 /** UnregisterBroker: a broker shutting down cleanly leaves every route at once. */
 export function unregisterBrokerHandler(

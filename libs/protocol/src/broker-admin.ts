@@ -1,0 +1,125 @@
+/**
+ * apogee.broker.v1.BrokerAdmin (proto/apogee/broker/v1/admin.proto): the wire shapes as
+ * PROTO_LOADER_OPTIONS decode them, the method table shared by the broker's handlers and the
+ * clients, and a promise-based client for the CLI and tests.
+ *
+ * Decoded messages carry no defaults: a field the sender left unset is absent (undefined), so
+ * every field is optional here. The broker sets every field of the messages it answers with.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadApogeeProto, serviceAt } from './proto-loader';
+
+export const BROKER_ADMIN_PROTO = 'apogee/broker/v1/admin.proto';
+export const BROKER_ADMIN_SERVICE = 'apogee.broker.v1.BrokerAdmin';
+
+export type AdminMessageType = 'MESSAGE_TYPE_UNSPECIFIED' | 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION';
+export type AdminPermission = 'PERMISSION_UNSPECIFIED' | 'NONE' | 'READ' | 'WRITE' | 'READ_WRITE';
+
+export interface AdminTopic {
+  name?: string;
+  read_queue_count?: number;
+  write_queue_count?: number;
+  permission?: AdminPermission;
+  message_type?: AdminMessageType;
+}
+
+export interface AdminExponentialBackoff {
+  initial_ms?: number;
+  max_ms?: number;
+  multiplier?: number;
+}
+
+export interface AdminRetryPolicy {
+  exponential?: AdminExponentialBackoff;
+  customized?: { delays_ms?: number[] };
+}
+
+export interface AdminGroup {
+  name?: string;
+  /** Unset means false. */
+  fifo?: boolean;
+  max_delivery_attempts?: number;
+  retry_policy?: AdminRetryPolicy;
+}
+
+/** Create and Update requests: the name plus the fields to set. */
+export type AdminTopicRequest = AdminTopic;
+export type AdminGroupRequest = AdminGroup;
+
+export interface AdminNameRequest {
+  name?: string;
+}
+
+/** Every BrokerAdmin RPC: [request, response]. */
+export interface BrokerAdminMethods {
+  CreateTopic: [AdminTopicRequest, { topic?: AdminTopic }];
+  UpdateTopic: [AdminTopicRequest, { topic?: AdminTopic }];
+  DeleteTopic: [AdminNameRequest, { topic?: AdminTopic }];
+  GetTopic: [AdminNameRequest, { topic?: AdminTopic }];
+  ListTopics: [Record<string, never>, { topics?: AdminTopic[] }];
+  CreateGroup: [AdminGroupRequest, { group?: AdminGroup }];
+  UpdateGroup: [AdminGroupRequest, { group?: AdminGroup }];
+  DeleteGroup: [AdminNameRequest, { group?: AdminGroup }];
+  GetGroup: [AdminNameRequest, { group?: AdminGroup }];
+  ListGroups: [Record<string, never>, { groups?: AdminGroup[] }];
+}
+
+export type BrokerAdminMethod = keyof BrokerAdminMethods;
+
+/** What a broker implements: one async function per RPC; a throw becomes the gRPC error. */
+export type BrokerAdminHandlers = {
+  readonly [M in BrokerAdminMethod]: (request: BrokerAdminMethods[M][0]) => Promise<BrokerAdminMethods[M][1]>;
+};
+
+const services = new Map<string, grpc.ServiceClientConstructor>();
+
+/** The BrokerAdmin service constructor (its `.service` is the definition a server adds); loaded once per proto dir. */
+export function loadBrokerAdminService(dir?: string): grpc.ServiceClientConstructor {
+  const key = dir ?? '';
+  let service = services.get(key);
+  if (service === undefined) {
+    service = serviceAt(loadApogeeProto(BROKER_ADMIN_PROTO, dir), BROKER_ADMIN_SERVICE);
+    services.set(key, service);
+  }
+  return service;
+}
+
+export interface BrokerAdminCallOptions {
+  /** Default 5,000. */
+  timeoutMs?: number;
+}
+
+export interface BrokerAdminClient {
+  /** Calls one RPC; rejects with the grpc-js ServiceError (code, details, metadata). */
+  call<M extends BrokerAdminMethod>(
+    method: M,
+    request: BrokerAdminMethods[M][0],
+    options?: BrokerAdminCallOptions,
+  ): Promise<BrokerAdminMethods[M][1]>;
+  close(): void;
+}
+
+type RawUnary = (
+  request: unknown,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, response?: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+/** An insecure BrokerAdmin client for host:port. Close it with client.close(). */
+export function createBrokerAdminClient(address: string): BrokerAdminClient {
+  const Service = loadBrokerAdminService();
+  const raw = new Service(address, grpc.credentials.createInsecure()) as unknown as grpc.Client &
+    Record<BrokerAdminMethod, RawUnary>;
+  return {
+    call(method, request, options = {}) {
+      const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+      return new Promise((resolve, reject) => {
+        raw[method].call(raw, request, { deadline }, (err, response) => {
+          if (err) reject(err);
+          else resolve(response as never);
+        });
+      });
+    },
+    close: () => raw.close(),
+  };
+}
