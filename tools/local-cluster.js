@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: runs one nameserver, broker, index-service and ha-replicator on loopback with
 // their default ports and data under ./data/<app>, straight from TypeScript (node --import tsx,
-// no build). Prints where everything listens once every health check answers SERVING.
-// Ctrl-C or SIGTERM stops them all (SIGTERM to each, then wait); if one app dies, the others
-// are stopped and this exits non-zero.
+// no build). The nameserver starts first, so the broker registers with it on its first try; the
+// broker auto-creates topics and groups on first use (off in deploy/broker.prod.json). Prints
+// where everything listens once every health check answers SERVING.
+// Ctrl-C or SIGTERM stops them all (SIGTERM to each, then wait; the nameserver last); if one app
+// dies, the others are stopped and this exits non-zero.
 'use strict';
 
 const { spawn } = require('node:child_process');
@@ -14,7 +16,13 @@ const ROOT = path.resolve(__dirname, '..');
 const HOST = '127.0.0.1';
 const APPS = [
   { app: 'nameserver', grpcPort: 9876, metricsPort: 19876, dataDir: false },
-  { app: 'broker', grpcPort: 8081, metricsPort: 18081, dataDir: true },
+  {
+    app: 'broker',
+    grpcPort: 8081,
+    metricsPort: 18081,
+    dataDir: true,
+    args: ['--nameservers', `${HOST}:9876`, '--auto-create-topics', 'true', '--auto-create-groups', 'true'],
+  },
   { app: 'index-service', grpcPort: 9877, metricsPort: 19877, dataDir: true },
   { app: 'ha-replicator', grpcPort: 9878, metricsPort: 19878, dataDir: true },
 ];
@@ -28,11 +36,12 @@ function say(line) {
   process.stderr.write(`[local-cluster] ${line}\n`);
 }
 
-function startApp({ app, grpcPort, metricsPort, dataDir }) {
+function startApp({ app, grpcPort, metricsPort, dataDir, args: extraArgs = [] }) {
   const args = ['--import', 'tsx', path.join('apps', app, 'src', 'main.ts')];
   args.push('--grpc-host', HOST, '--grpc-port', String(grpcPort));
   args.push('--metrics-host', HOST, '--metrics-port', String(metricsPort));
   if (dataDir) args.push('--data-dir', path.join('data', app));
+  args.push(...extraArgs);
   // detached: a terminal Ctrl-C reaches only this launcher, which then stops each app once.
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -78,16 +87,22 @@ async function stopAll(exitCode) {
   stopping = true;
   const apps = [...running.entries()];
   say(`stopping ${apps.map(([app]) => app).join(', ') || 'nothing'}`);
-  for (const [, { child }] of apps) child.kill('SIGTERM');
+  // The nameserver last, so the broker can unregister from it on the way out.
+  const [first, last] = [apps.filter(([app]) => app !== 'nameserver'), apps.filter(([app]) => app === 'nameserver')];
   let timer;
   const timeout = new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS, 'timeout')));
-  const results = await Promise.race([Promise.all(apps.map(([, r]) => r.exit)), timeout]);
+  const stopPhase = (phase) => {
+    for (const [, { child }] of phase) child.kill('SIGTERM');
+    return Promise.race([Promise.all(phase.map(([, r]) => r.exit)), timeout]);
+  };
+  const firstResults = await stopPhase(first);
+  const results = firstResults === 'timeout' ? 'timeout' : await stopPhase(last);
   clearTimeout(timer);
   if (results === 'timeout') {
     say(`some apps did not stop within ${STOP_TIMEOUT_MS} ms; killing them`);
     killAll();
     exitCode = 1;
-  } else if (results.some((r) => r.code !== 0)) {
+  } else if ([...firstResults, ...results].some((r) => r.code !== 0)) {
     exitCode = 1;
   }
   say(`stopped (exit ${exitCode})`);
@@ -133,9 +148,13 @@ async function main() {
   process.on('SIGTERM', onSignal);
   process.on('exit', killAll); // last resort if this launcher fails: leave nothing behind
   watchParent();
-  for (const spec of APPS) startApp(spec);
+  const [nameserver, ...others] = APPS;
   try {
-    await Promise.all(APPS.map(waitServing));
+    startApp(nameserver);
+    await waitServing(nameserver);
+    if (stopping) return;
+    for (const spec of others) startApp(spec);
+    await Promise.all(others.map(waitServing));
   } catch (err) {
     say(err.message);
     return stopAll(1);

@@ -1,4 +1,5 @@
-import { defineConfigSchema, serviceConfigFields, type ConfigOf } from '@apogee/runtime';
+import { MAX_BROKER_ID, parseBrokerAddress, validateBrokerName, validateClusterName } from '@apogee/routing';
+import { ConfigError, defineConfigSchema, serviceConfigFields, type ConfigOf } from '@apogee/runtime';
 
 export const APP = 'broker';
 
@@ -7,6 +8,39 @@ const MiB = 1024 * 1024;
 /** The broker's config: flags --grpc-port, env APOGEE_BROKER_GRPC_PORT, or a JSON file (--config). */
 export const brokerConfigSchema = defineConfigSchema({
   ...serviceConfigFields({ grpcPort: 8081, metricsPort: 18081 }),
+  clusterName: {
+    type: 'string',
+    default: 'DefaultCluster',
+    description: "Cluster this broker group belongs to (letters, digits, '_' and '-'); every replica of a group uses the same one.",
+  },
+  brokerName: {
+    type: 'string',
+    default: 'broker-a',
+    description: "Broker group name, shared by its master and slaves (letters, digits, '_' and '-').",
+  },
+  brokerId: {
+    type: 'number',
+    integer: true,
+    min: 0,
+    max: MAX_BROKER_ID,
+    default: 0,
+    description: 'Replica id in the broker group: 0 is the master, 1 and up are slaves.',
+  },
+  nameservers: {
+    type: 'string-list',
+    default: ['127.0.0.1:9876'],
+    description:
+      'Nameservers (host:port) to register with; the broker registers with each one independently. ' +
+      'Empty: standalone, no registration (flag: --nameservers "").',
+  },
+  advertisedAddress: {
+    type: 'string',
+    default: '',
+    description:
+      'host:port that nameservers and clients are told to reach this broker at. Empty: grpcHost and the ' +
+      "port actually bound, with a wildcard host (0.0.0.0, ::) replaced by loopback, which only suits one machine; " +
+      'set it behind NAT, in containers and on multi-host clusters.',
+  },
   dataDir: {
     type: 'string',
     default: './data/broker',
@@ -62,3 +96,23 @@ export const brokerConfigSchema = defineConfigSchema({
 });
 
 export type BrokerConfig = ConfigOf<typeof brokerConfigSchema>;
+
+/** Checks what the schema's per-field types cannot: names and addresses (ConfigError naming the field). */
+export function validateBrokerConfig(config: BrokerConfig): void {
+  checkField('clusterName', () => validateClusterName(config.clusterName));
+  checkField('brokerName', () => validateBrokerName(config.brokerName));
+  if (config.advertisedAddress !== '') checkField('advertisedAddress', () => parseBrokerAddress(config.advertisedAddress));
+  config.nameservers.forEach((address, i) => checkField(`nameservers[${i}]`, () => parseBrokerAddress(address)));
+  const duplicate = config.nameservers.find((address, i) => config.nameservers.indexOf(address) !== i);
+  if (duplicate !== undefined) {
+    throw new ConfigError(`config: nameservers lists ${JSON.stringify(duplicate)} twice; list each nameserver once`);
+  }
+}
+
+function checkField(key: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (err) {
+    throw new ConfigError(`config: bad value for "${key}": ${(err as Error).message}`);
+  }
+}

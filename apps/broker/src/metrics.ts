@@ -1,11 +1,11 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MessageStore } from '@apogee/storage';
 import type { BrokerMetadata } from './metadata/open-metadata';
 
 /**
  * The broker's own Prometheus metrics, all named here: prefix apogee_broker_, unit suffixes
- * (_total, _seconds, _bytes), bounded labels only. Runtime adds Node's default apogee_ metrics
- * and apogee_broker_info.
+ * (_total, _seconds, _bytes), bounded labels only (`nameserver` is one of the configured
+ * addresses). Runtime adds Node's default apogee_ metrics and apogee_broker_info.
  */
 export function createBrokerMetrics(
   registry: Registry,
@@ -44,7 +44,28 @@ export function createBrokerMetrics(
       'Consumer (subscription) groups configured on this broker.',
       () => metadata.groups.size,
     ),
+    ...createRegistrationMetrics(registry),
   };
 }
+
+/** How the broker stands with each configured nameserver (the registrar updates them). */
+export function createRegistrationMetrics(registry: Registry) {
+  return {
+    nameserverRegistered: new Gauge({
+      name: 'apogee_broker_nameserver_registered',
+      help: '1 while the nameserver holds this broker registration (last register or heartbeat succeeded), else 0.',
+      labelNames: ['nameserver'] as const,
+      registers: [registry],
+    }),
+    registrations: new Counter({
+      name: 'apogee_broker_registrations_total',
+      help: 'RegisterBroker calls a nameserver accepted (start, topic changes, re-registration after a nameserver restart).',
+      labelNames: ['nameserver'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type RegistrationMetrics = ReturnType<typeof createRegistrationMetrics>;
 
 export type BrokerMetrics = ReturnType<typeof createBrokerMetrics>;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { MessageStore } from '@apogee/storage';
 import type { Logger } from '@apogee/runtime';
 import type { BrokerConfig } from './config';
+import { advertisedAddressOf } from './registration/advertised-address';
 
 const HOUR_MS = 3_600_000;
 
@@ -17,7 +18,8 @@ export function openBrokerStore(config: BrokerConfig, logger: Logger): Promise<M
       retentionMs: Math.round(config.retentionHours * HOUR_MS),
       diskHighWatermark: config.diskHighWatermark,
       diskCriticalWatermark: config.diskCriticalWatermark,
-      storeHost: `${config.grpcHost}:${config.grpcPort}`,
+      // The configured port: the store opens before gRPC binds (with grpcPort 0 the host ends in :0).
+      storeHost: advertisedAddressOf(config, config.grpcPort),
     },
     { logger: logger.child({ component: 'store' }) },
   );

@@ -15,8 +15,15 @@ describeInProcessApp({
     flushMode: 'ASYNC',
     autoCreateTopics: false,
     autoCreateGroups: false,
+    clusterName: 'DefaultCluster',
+    brokerName: 'broker-a',
+    brokerId: 0,
+    nameservers: ['127.0.0.1:9876'],
+    advertisedAddress: '',
   },
   hasDataDir: true,
+  overrides: { nameservers: [] }, // standalone: registration has its own tests
+
   async whileRunning(_service, dataDir, metrics) {
     expect(metrics).toContain('apogee_broker_commit_log_max_offset_bytes 0');
     expect(metrics).toContain('apogee_broker_topics 0');

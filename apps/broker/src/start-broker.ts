@@ -8,53 +8,68 @@ import {
 } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { createBrokerAdminService } from './admin/broker-admin-service';
-import { APP, type BrokerConfig } from './config';
+import { APP, validateBrokerConfig, type BrokerConfig } from './config';
 import { openBrokerMetadata, type BrokerMetadata } from './metadata/open-metadata';
 import { createBrokerMetrics } from './metrics';
 import { openBrokerStore } from './open-store';
+import { startBrokerRegistration } from './registration/broker-registration';
+import type { RegistrarTiming } from './registration/nameserver-registrar';
 
 export interface BrokerDeps {
   /** Defaults to a JSON logger on stdout at config.logLevel. */
   logger?: Logger;
+  /** Nameserver retry, debounce and unregister timing; the defaults unless a test shortens them. */
+  registrationTiming?: RegistrarTiming;
+}
+
+export interface RunningBroker extends RunningService {
+  /** host:port the broker registers with the nameservers (see config advertisedAddress). */
+  advertisedAddress: string;
 }
 
 /**
  * Starts the broker: opens (and if needed recovers) its message store and its topic and group
- * metadata, then serves gRPC (grpc.health.v1 and apogee.broker.v1.BrokerAdmin today;
- * apache.rocketmq.v2.MessagingService joins here) and /metrics. Stopping closes the servers
- * first, then flushes and closes the store, then the metadata.
+ * metadata, serves gRPC (grpc.health.v1 and apogee.broker.v1.BrokerAdmin today;
+ * apache.rocketmq.v2.MessagingService joins here) and /metrics, then registers with every
+ * configured nameserver. Stopping unregisters from the nameservers (bounded wait), closes the
+ * servers, then flushes and closes the store, then the metadata.
  * Integration tests call it in-process with grpcPort and metricsPort 0.
  */
-export async function startBroker(
-  config: BrokerConfig,
-  deps: BrokerDeps = {},
-): Promise<RunningService> {
+export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
+  validateBrokerConfig(config);
   const logger: Logger = deps.logger ?? createLogger({ app: APP, level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
   const store = await openBrokerStore(config, logger);
   let metadata: BrokerMetadata | undefined;
-  let service: RunningService;
+  let service: RunningService | undefined;
+  let registration: ReturnType<typeof startBrokerRegistration>;
   try {
     metadata = await openBrokerMetadata(config, logger);
     const registry = createMetricsRegistry(APP);
-    createBrokerMetrics(registry, store, metadata);
+    const metrics = createBrokerMetrics(registry, store, metadata);
     service = await startService({ config, logger, registry, services: [createBrokerAdminService(metadata, logger)] });
+    const { topics } = metadata;
+    const timing = deps.registrationTiming;
+    registration = startBrokerRegistration({ config, boundPort: service.grpcPort, topics, metrics, logger, timing });
   } catch (err) {
+    await service?.stop();
     await closeStores(store, metadata, logger).catch((closeErr: unknown) =>
       logger.error({ err: closeErr }, 'close after a failed start failed'),
     );
     throw err;
   }
+  const serving = service;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       try {
-        await service.stop();
+        await registration.stop(); // leave the routes first, while still serving
+        await serving.stop();
       } finally {
         await closeStores(store, metadata, logger);
       }
     })());
-  return { ...service, stop };
+  return { ...serving, advertisedAddress: registration.address, stop };
 }
 
 /** Closes the message store, then the metadata (also when the store fails to close). */

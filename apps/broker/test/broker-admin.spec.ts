@@ -21,7 +21,7 @@ let broker: RunningService | undefined;
 let admin: BrokerAdminClient | undefined;
 
 async function start(): Promise<void> {
-  const overrides = { grpcHost: '127.0.0.1', grpcPort: 0, metricsHost: '127.0.0.1', metricsPort: 0, dataDir };
+  const overrides = { grpcHost: '127.0.0.1', grpcPort: 0, metricsHost: '127.0.0.1', metricsPort: 0, dataDir, nameservers: [] };
   broker = await startBroker(loadConfig(brokerConfigSchema, { app: APP, overrides }), { logger: silentLogger });
   admin = createBrokerAdminClient(broker.grpcAddress);
 }

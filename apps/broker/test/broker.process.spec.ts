@@ -3,11 +3,13 @@ import { describeAppProcess } from '@apogee/testing';
 // Runs src/main.ts as a real process: flags, JSON logs, health, /metrics and SIGTERM end to end.
 describeAppProcess('broker', {
   hasDataDir: true,
+  args: ['--nameservers', ''], // standalone: registration has its own tests
   expectedLogs: [
     'starting',
     'store recovered',
     'metadata opened',
     'listening',
+    'no nameservers configured',
     'shutting down',
     'stopped',
     'store closed',

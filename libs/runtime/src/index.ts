@@ -17,6 +17,7 @@ export { REDACTED, renderConfig, renderConfigHelp } from './config-render';
 export { createLogger, LOG_LEVELS, type Logger, type LoggerOptions, type LogLevel } from './logger';
 export { createMetricsRegistry, METRIC_PREFIX } from './metrics-registry';
 export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server';
+export { formatHostPort } from './host-port';
 export { startGrpcServer, type GrpcServer, type GrpcServerOptions, type GrpcServiceRegistration } from './grpc-server';
 export { installShutdown, type Shutdown, type ShutdownOptions, type SignalSource, type StopHook } from './shutdown';
 export { serviceConfigFields, type ServiceConfig, type ServicePorts } from './service-config';

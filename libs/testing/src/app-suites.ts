@@ -17,6 +17,8 @@ export interface InProcessApp<S extends ConfigSchema> {
   readonly start: (config: ConfigOf<S>, deps: { logger: Logger }) => Promise<RunningService>;
   readonly defaults: Readonly<Record<string, unknown>>;
   readonly hasDataDir: boolean;
+  /** More config for the started service (e.g. no peers to reach). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
   /** More checks while the service runs, and after it stopped. */
   readonly whileRunning?: (service: RunningService, dataDir: string, metrics: string) => Promise<void>;
   readonly afterStop?: (dataDir: string) => Promise<void>;
@@ -42,7 +44,7 @@ export function describeInProcessApp<S extends ConfigSchema>(t: InProcessApp<S>)
 
     it('starts on free ports, serves health and /metrics, and stops', async () => {
       const dataDir = path.join(dir, 'data');
-      const overrides = { grpcHost: '127.0.0.1', grpcPort: 0, metricsHost: '127.0.0.1', metricsPort: 0 };
+      const overrides = { grpcHost: '127.0.0.1', grpcPort: 0, metricsHost: '127.0.0.1', metricsPort: 0, ...t.overrides };
       const config = loadConfig(t.schema, { app: t.app, overrides: t.hasDataDir ? { ...overrides, dataDir } : overrides });
       service = await t.start(config, { logger: createLogger({ app: t.app, level: 'silent' }) });
       if (t.hasDataDir) expect((await stat(dataDir)).isDirectory()).toBe(true);
@@ -57,7 +59,14 @@ export function describeInProcessApp<S extends ConfigSchema>(t: InProcessApp<S>)
   });
 }
 
-export function describeAppProcess(app: string, options: { hasDataDir: boolean; expectedLogs: readonly string[] }): void {
+export interface AppProcessOptions {
+  readonly hasDataDir: boolean;
+  readonly expectedLogs: readonly string[];
+  /** More flags (e.g. no peers to reach). */
+  readonly args?: readonly string[];
+}
+
+export function describeAppProcess(app: string, options: AppProcessOptions): void {
   describe(`${app} process`, () => {
     let dir: string;
     let service: SpawnedService | undefined;
@@ -70,7 +79,8 @@ export function describeAppProcess(app: string, options: { hasDataDir: boolean; 
     });
 
     it('serves health and /metrics, then exits 0 on SIGTERM', async () => {
-      service = await spawnService({ app, args: options.hasDataDir ? ['--data-dir', path.join(dir, 'data')] : [] });
+      const dataDirArgs = options.hasDataDir ? ['--data-dir', path.join(dir, 'data')] : [];
+      service = await spawnService({ app, args: [...dataDirArgs, ...(options.args ?? [])] });
       await expect(checkHealth(service.grpcAddress)).resolves.toBe('SERVING');
       const metrics = await httpGet(service.metricsAddress, '/metrics');
       expect(metrics.status).toBe(200);

@@ -8,4 +8,4 @@ export {
   type SpawnServiceOptions,
 } from './spawn-service';
 export { waitFor, type WaitForOptions } from './wait-for';
-export { describeAppProcess, describeInProcessApp, type InProcessApp } from './app-suites';
+export { describeAppProcess, describeInProcessApp, type AppProcessOptions, type InProcessApp } from './app-suites';

@@ -175,4 +175,23 @@ describe('TopicRegistry.ensureTopicForSend', () => {
     await expect(topics.ensureTopicForSend('%DLQ%group', 'NORMAL')).rejects.toMatchObject({ code: 'RESERVED_TOPIC' });
     expect(topics.list().map((t) => t.name)).toEqual(['%DLQ%group']);
   });
+
+  it('tells change listeners of durable changes only, until they unsubscribe', async () => {
+    const { topics } = await meta.open({ autoCreateTopics: true });
+    const seen: string[] = [];
+    const unsubscribe = topics.onChange(({ kind, topic }) => seen.push(`${kind} ${topic.name} ${topic.writeQueueCount}`));
+    topics.onChange(() => {
+      throw new Error('a broken listener changes nothing');
+    });
+    await topics.create({ name: 'orders' });
+    await topics.update('orders', { writeQueueCount: 8 }); // unchanged: no event
+    await topics.update('orders', { writeQueueCount: 4 });
+    await topics.ensureTopicForSend('auto', 'NORMAL');
+    await topics.ensureTopicForSend('auto', 'NORMAL'); // exists: no event
+    await expect(topics.create({ name: 'orders' })).rejects.toMatchObject({ code: 'TOPIC_EXISTS' });
+    await topics.delete('orders');
+    unsubscribe();
+    await topics.create({ name: 'unheard' });
+    expect(seen).toEqual(['created orders 8', 'updated orders 4', 'created auto 8', 'deleted orders 4']);
+  });
 });

@@ -5,6 +5,8 @@
  * PermName bit set, messageType); every change resolves once it is durable.
  *
  * Deleting a topic removes its metadata only: its messages stay in the commit log until retention.
+ * Change listeners (`onChange`) hear of every durable create, update, delete and auto-creation:
+ * the nameserver registrar re-registers the broker's topic set on them.
  */
 import { ApogeeError } from '@apogee/protocol';
 import {
@@ -38,8 +40,14 @@ export interface TopicChanges {
   readonly messageType?: MessageType;
 }
 
+export type TopicChangeKind = 'created' | 'updated' | 'deleted';
+
+/** Called after a topic change is durable, with the topic's new config (its last one when deleted). */
+export type TopicChangeListener = (change: { readonly kind: TopicChangeKind; readonly topic: TopicConfig }) => void;
+
 export class TopicRegistry {
   private readonly topics: NamedTable<TopicConfig>;
+  private readonly listeners = new Set<TopicChangeListener>();
 
   constructor(
     table: MetaTable<TopicConfig>,
@@ -61,6 +69,12 @@ export class TopicRegistry {
     return this.topics.list();
   }
 
+  /** Subscribes to topic changes; returns the unsubscribe function. */
+  onChange(listener: TopicChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
   /** The topic, or TOPIC_NOT_FOUND. */
   require(name: string): TopicConfig {
     const topic = this.topics.get(name);
@@ -73,6 +87,7 @@ export class TopicRegistry {
     const config = createTopicConfig(input, options);
     await this.topics.insert(config, (existing) => exists(existing));
     this.options.logger.info({ topic: config }, 'topic created');
+    this.notify('created', config);
     return config;
   }
 
@@ -94,6 +109,7 @@ export class TopicRegistry {
       () => notFound(name),
     );
     this.options.logger.info({ before, topic: after }, 'topic updated');
+    if (after !== before) this.notify('updated', after);
     return after;
   }
 
@@ -102,6 +118,7 @@ export class TopicRegistry {
     validateTopicName(name, options);
     const deleted = await this.topics.remove(name, () => notFound(name));
     this.options.logger.info({ topic: deleted }, 'topic deleted');
+    this.notify('deleted', deleted);
     return deleted;
   }
 
@@ -129,8 +146,22 @@ export class TopicRegistry {
       );
     }
     const { value, created } = await this.topics.getOrInsert(name, () => createTopicConfig({ name, messageType }));
-    if (created) this.options.logger.info({ topic: value }, 'topic auto-created');
+    if (created) {
+      this.options.logger.info({ topic: value }, 'topic auto-created');
+      this.notify('created', value);
+    }
     return value;
+  }
+
+  /** The change is durable already: a failing listener is logged, never turned into a failed change. */
+  private notify(kind: TopicChangeKind, topic: TopicConfig): void {
+    for (const listener of this.listeners) {
+      try {
+        listener({ kind, topic });
+      } catch (err) {
+        this.options.logger.error({ err, topic: topic.name, kind }, 'topic change listener failed');
+      }
+    }
   }
 }
 

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { ConfigError, createLogger, loadConfig } from '@apogee/runtime';
+import { APP, brokerConfigSchema, validateBrokerConfig } from './config';
+import { startBroker } from './start-broker';
+
+const load = (argv: string[] = [], overrides: Record<string, unknown> = {}) =>
+  loadConfig(brokerConfigSchema, { app: APP, argv, overrides });
+
+describe('broker config', () => {
+  it('is master broker-a of DefaultCluster, registering with the local nameserver, by default', () => {
+    const config = load();
+    expect(config).toMatchObject({
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerId: 0,
+      nameservers: ['127.0.0.1:9876'],
+      advertisedAddress: '',
+    });
+    expect(() => validateBrokerConfig(config)).not.toThrow();
+  });
+
+  it('takes nameservers as a comma-separated flag, and an empty one as standalone', () => {
+    expect(load(['--nameservers', 'ns-1.mq:9876, 10.0.0.2:9876']).nameservers).toEqual(['ns-1.mq:9876', '10.0.0.2:9876']);
+    expect(load(['--nameservers', '']).nameservers).toEqual([]);
+    expect(load([], { nameservers: [] }).nameservers).toEqual([]);
+  });
+
+  it.each([
+    [{ nameservers: ['127.0.0.1'] }, 'bad value for "nameservers[0]"', 'it must be host:port'],
+    [{ nameservers: ['a:9876', 'a:9876'] }, 'lists "a:9876" twice', 'list each nameserver once'],
+    [{ advertisedAddress: '0.0.0.0:0' }, 'bad value for "advertisedAddress"', 'port "0" is not an integer from 1'],
+    [{ brokerName: 'broker a' }, 'bad value for "brokerName"', 'illegal character " "'],
+    [{ clusterName: '' }, 'bad value for "clusterName"', 'Cluster name is empty'],
+  ])('refuses %j, saying what to fix', (overrides, what, fix) => {
+    const config = load([], overrides);
+    expect(() => validateBrokerConfig(config)).toThrow(ConfigError);
+    expect(() => validateBrokerConfig(config)).toThrow(what);
+    expect(() => validateBrokerConfig(config)).toThrow(fix);
+  });
+
+  it('refuses a negative broker id when loading, and a bad config at start', async () => {
+    expect(() => load(['--broker-id', '-1'])).toThrow('bad value for "brokerId"');
+    const logger = createLogger({ app: APP, level: 'silent' });
+    await expect(startBroker(load([], { nameservers: ['nowhere'] }), { logger })).rejects.toThrow(ConfigError);
+  });
+
+  it('loads the production example, with auto-creation off', () => {
+    const config = load(['--config', path.join(__dirname, '../../../deploy/broker.prod.json')]);
+    expect(() => validateBrokerConfig(config)).not.toThrow();
+    expect(config).toMatchObject({ autoCreateTopics: false, autoCreateGroups: false, nameservers: [expect.any(String), expect.any(String)] });
+  });
+});
