@@ -1,0 +1,122 @@
+/**
+ * `apogee group create <group> [--fifo true|false] [--max-attempts N] [--cluster C]`:
+ * BrokerAdmin.CreateGroup on every master of the cluster (RocketMQ's `updateSubGroup -c`).
+ * Running it again is safe: a broker whose group has the asked settings reports "exists".
+ */
+import { status } from '@grpc/grpc-js';
+import type { AdminGroup, BrokerAdminClient } from '@apogee/protocol';
+import { validateClusterName, validateGroupName } from '@apogee/routing';
+import {
+  booleanOption,
+  checkName,
+  expectPositionals,
+  integerOption,
+  nameserverOf,
+  stringOption,
+  type ParsedArgs,
+} from '../cli-args';
+import { exitCodeOf, failureSummary, outcomesJson, renderOutcomes } from '../broker-outcomes';
+import { applyOnMasters, mastersOf, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
+import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
+import { callServer, isServiceError } from '../server-error';
+
+export interface GroupCreateInput {
+  readonly nameserver: string;
+  readonly group: string;
+  /** Undefined: the broker's default (false). */
+  readonly fifo?: boolean;
+  /** Undefined: the broker's default (17). */
+  readonly maxAttempts?: number;
+  readonly cluster?: string;
+}
+
+export function parseGroupCreate(args: ParsedArgs, env: CommandContext['env'] = {}): GroupCreateInput {
+  const [group] = expectPositionals(args, ['group']) as [string];
+  checkName(validateGroupName, group);
+  const fifo = booleanOption(args, 'fifo');
+  const maxAttempts = integerOption(args, 'max-attempts', 1, Number.MAX_SAFE_INTEGER);
+  const cluster = stringOption(args, 'cluster');
+  if (cluster !== undefined) checkName(validateClusterName, cluster);
+  return {
+    nameserver: nameserverOf(args, env),
+    group,
+    ...(fifo === undefined ? {} : { fifo }),
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    ...(cluster === undefined ? {} : { cluster }),
+  };
+}
+
+async function createOn(admin: BrokerAdminClient, master: MasterBroker, input: GroupCreateInput): Promise<BrokerOutcome<AdminGroup>> {
+  const request: AdminGroup = { name: input.group };
+  if (input.fifo !== undefined) request.fifo = input.fifo;
+  if (input.maxAttempts !== undefined) request.max_delivery_attempts = input.maxAttempts;
+  try {
+    const { group } = await admin.call('CreateGroup', request);
+    return { ...master, result: 'created', value: group ?? request };
+  } catch (err) {
+    if (!isServiceError(err) || err.code !== status.ALREADY_EXISTS) throw err;
+  }
+  const { group = {} } = await admin.call('GetGroup', { name: input.group });
+  const sameFifo = input.fifo === undefined || (group.fifo ?? false) === input.fifo;
+  const sameAttempts = input.maxAttempts === undefined || group.max_delivery_attempts === input.maxAttempts;
+  if (sameFifo && sameAttempts) return { ...master, result: 'exists', value: group };
+  return {
+    ...master,
+    result: 'failed',
+    value: group,
+    error: {
+      message: `group ${input.group} already exists with other settings: fifo ${group.fifo ?? false}, max attempts ${group.max_delivery_attempts ?? '?'}`,
+      hint: 'Choose another name, or create it with the settings it has; the CLI does not change existing groups.',
+      grpcStatus: 'ALREADY_EXISTS',
+      apogeeCode: 'GROUP_EXISTS',
+    },
+  };
+}
+
+function groupJson(group: AdminGroup): object {
+  return { name: group.name, fifo: group.fifo ?? false, maxDeliveryAttempts: group.max_delivery_attempts, retryPolicy: group.retry_policy };
+}
+
+async function run(ctx: CommandContext): Promise<CommandOutput> {
+  const input = parseGroupCreate(ctx.args, ctx.env);
+  const target = { kind: 'nameserver', address: input.nameserver } as const;
+  const info = await withNameServer(ctx, input.nameserver, (ns) => callServer(target, () => ns.clusterInfo()));
+  const cluster = mastersOf(info, input.nameserver, input.cluster);
+  const outcomes = await applyOnMasters(ctx, cluster, (admin, master) => createOn(admin, master, input));
+  const settings = `fifo ${input.fifo ?? false}, max attempts ${input.maxAttempts ?? 'default'}`;
+  const summary = failureSummary(`creating group ${input.group}`, outcomes);
+  return {
+    text: `Group ${input.group} (${settings}) in cluster ${cluster.clusterName}:\n${renderOutcomes(outcomes)}`,
+    json: {
+      group: input.group,
+      cluster: cluster.clusterName,
+      ok: summary === undefined,
+      brokers: outcomesJson(outcomes, groupJson),
+    },
+    exitCode: exitCodeOf(outcomes),
+    ...(summary === undefined ? {} : { warning: summary }),
+  };
+}
+
+export const groupCreateCommand: Command = {
+  noun: 'group',
+  verb: 'create',
+  operands: '<group>',
+  summary: 'Create a consumer group on every master broker of a cluster',
+  synopsis: '<group> [--fifo true|false] [--max-attempts N] [--cluster C]',
+  options: {
+    fifo: { type: 'string', value: 'true|false', description: 'deliver each message group in order (default false)' },
+    'max-attempts': {
+      type: 'string',
+      value: 'N',
+      description: "deliveries of a message, the first included, before it moves to %DLQ%<group> (broker's default 17)",
+    },
+    cluster: { type: 'string', value: 'C', description: 'the cluster whose masters get the group (default: the only cluster)' },
+  },
+  examples: ['apogee group create billing', 'apogee group create orders-fifo --fifo true --max-attempts 5'],
+  notes: [
+    'Safe to run again: a broker that already has the group with these settings reports "exists".',
+    'Exit 0 when every master has the group, 1 when any broker failed, 2 for a bad command line.',
+  ],
+  run,
+};
