@@ -5,7 +5,7 @@ import { status } from '@grpc/grpc-js';
 import type { NameServerClient } from '@apogee/protocol';
 import { Permission } from '@apogee/routing';
 import { httpGet, spawnService, waitFor, type SpawnedService } from '@apogee/testing';
-import { linesOf, portOf, stopProcess, useRegistrationCluster } from './registration-fixture';
+import { linesOf, expectLines, portOf, stopProcess, useRegistrationCluster } from './registration-fixture';
 
 // Real nameserver processes and in-process brokers on free loopback ports: the broker registers
 // with every configured nameserver, keeps its topics current there, and leaves on a clean stop.
@@ -35,10 +35,12 @@ describe('broker registration with nameservers', () => {
     expect(info.clusters).toEqual([{ clusterName: 'c1', brokerNames: ['broker-x'] }]);
     expect(info.brokers[0].replicas).toEqual([expect.objectContaining({ brokerId: 0, role: 'MASTER', address: broker.service.advertisedAddress })]);
     expect(broker.service.advertisedAddress).toBe(broker.service.grpcAddress);
-    const metrics = (await httpGet(broker.service.metricsAddress, '/metrics')).body;
+    const metrics = await waitFor(async () => {
+      const body = (await httpGet(broker.service.metricsAddress, '/metrics')).body;
+      return body.includes(`apogee_broker_registrations_total{nameserver="${ns.grpcAddress}"} 1`) && body;
+    }, { what: 'the registration metrics' });
     expect(metrics).toContain(`apogee_broker_nameserver_registered{nameserver="${ns.grpcAddress}"} 1`);
-    expect(metrics).toContain(`apogee_broker_registrations_total{nameserver="${ns.grpcAddress}"} 1`);
-    expect(linesOf(broker.logs, 'registered with nameserver', { nameserver: ns.grpcAddress })).toHaveLength(1);
+    await expectLines(broker.logs, 'registered with nameserver', 1, { nameserver: ns.grpcAddress });
   });
 
   it('tells nameservers the advertised address, not the one it listens on', async () => {
@@ -82,10 +84,13 @@ describe('broker registration with nameservers', () => {
     const revivedClient = cluster.client(revived.grpcAddress);
     const route = await waitFor(() => revivedClient.queryRoute('orders'), { what: 'the route on the revived nameserver' });
     expect(route.brokers.map((b) => b.address)).toEqual([broker.service.advertisedAddress]);
+    await waitFor(() => linesOf(broker.logs, 'registered with nameserver', { nameserver: dead.grpcAddress }).length > 0, {
+      what: 'the registration log line',
+    });
     // One line per state change, not one per failed attempt.
-    expect(linesOf(broker.logs, 'nameserver failing', { nameserver: dead.grpcAddress })).toHaveLength(1);
-    expect(linesOf(broker.logs, 'nameserver failing', { nameserver: live.grpcAddress })).toHaveLength(0);
-    expect(linesOf(broker.logs, 'registered with nameserver', { nameserver: dead.grpcAddress })).toHaveLength(1);
+    await expectLines(broker.logs, 'nameserver failing', 1, { nameserver: dead.grpcAddress });
+    await expectLines(broker.logs, 'nameserver failing', 0, { nameserver: live.grpcAddress });
+    await expectLines(broker.logs, 'registered with nameserver', 1, { nameserver: dead.grpcAddress });
   });
 
   it('unregisters from every nameserver on a clean stop: routes drop it at once', async () => {
@@ -100,8 +105,8 @@ describe('broker registration with nameservers', () => {
       await expect(routeCode(client, 'orders')).resolves.toBe(status.NOT_FOUND);
       await expect(replicas(client)).resolves.toEqual([]);
     }
-    expect(linesOf(broker.logs, 'unregistered from nameserver')).toHaveLength(2);
-    expect(linesOf(a.logs, 'broker unregistered')).toHaveLength(1);
+    await expectLines(broker.logs, 'unregistered from nameserver', 2);
+    await expectLines(a.logs, 'broker unregistered', 1);
     const order = broker.logs.map((l) => l.msg).filter((m) => m === 'unregistered from nameserver' || m === 'store closed');
     expect(order).toEqual(['unregistered from nameserver', 'unregistered from nameserver', 'store closed']);
   });
@@ -116,7 +121,7 @@ describe('broker registration with nameservers', () => {
     const lastHeartbeat = async () => (await client.clusterInfo()).brokers[0]?.replicas[0]?.lastHeartbeatMs ?? 0;
     await waitFor(async () => (await lastHeartbeat()) > registeredAt + 4 * windowMs, { what: 'heartbeats', timeoutMs: 3_000 });
     expect(linesOf(ns.logs, 'broker evicted')).toEqual([]);
-    expect(linesOf(ns.logs, 'broker registered')).toHaveLength(1);
+    await expectLines(ns.logs, 'broker registered', 1);
   });
 
   it('registers again when a heartbeat answers reregister', async () => {
@@ -128,8 +133,8 @@ describe('broker registration with nameservers', () => {
     await expect(client.unregister({ brokerName: 'broker-a', brokerId: 0 })).resolves.toEqual({ removed: true });
 
     await waitFor(() => client.queryRoute('orders'), { what: 'the route after the next heartbeat', timeoutMs: 2_000 });
-    expect(linesOf(broker.logs, 'nameserver asked to re-register')).toHaveLength(1);
-    expect(linesOf(broker.logs, 'registered with nameserver')).toHaveLength(2);
+    await expectLines(broker.logs, 'nameserver asked to re-register', 1);
+    await expectLines(broker.logs, 'registered with nameserver', 2);
   });
 
   it('comes back to a nameserver restarted on the same address', async () => {
@@ -146,7 +151,7 @@ describe('broker registration with nameservers', () => {
     expect(route.queues).toHaveLength(2);
     expect(route.brokers.map((b) => b.address)).toEqual([broker.service.advertisedAddress]);
     // Back through a failed heartbeat and a retry, or through a heartbeat answered reregister.
-    expect(linesOf(broker.logs, 'registered with nameserver')).toHaveLength(2);
+    await expectLines(broker.logs, 'registered with nameserver', 2);
     const metrics = (await httpGet(broker.service.metricsAddress, '/metrics')).body;
     expect(metrics).toContain(`apogee_broker_nameserver_registered{nameserver="${ns.grpcAddress}"} 1`);
   });

@@ -9,7 +9,7 @@ import {
   type NameServerClient,
 } from '@apogee/protocol';
 import { createLogger, loadConfig } from '@apogee/runtime';
-import { spawnService, type SpawnedService } from '@apogee/testing';
+import { spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 import { APP, brokerConfigSchema } from '../src/config';
 import type { RegistrarTiming } from '../src/registration/nameserver-registrar';
 import { startBroker, type RunningBroker } from '../src/start-broker';
@@ -112,4 +112,21 @@ function collect(logs: Record<string, unknown>[]): Writable {
       done();
     },
   });
+}
+
+/**
+ * Waits until exactly `count` lines match (log lines are written after the RPC was answered, and
+ * a child process's lines arrive through a pipe, so they may trail what a client already sees),
+ * then fails if more arrived.
+ */
+export async function expectLines(
+  logs: readonly Record<string, unknown>[],
+  msg: string,
+  count: number,
+  fields: Record<string, unknown> = {},
+): Promise<void> {
+  await waitFor(() => linesOf(logs, msg, fields).length >= count, { what: `${count} "${msg}" log line(s)`, timeoutMs: 5_000 }).catch(
+    () => undefined, // the assertion below reports what was there
+  );
+  expect(linesOf(logs, msg, fields)).toHaveLength(count);
 }
