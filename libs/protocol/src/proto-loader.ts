@@ -7,7 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
  * three levels up both from libs/protocol/src (tests, tsx) and from dist/apps/<app>/main.js.
  */
 export function apogeeProtoDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PROTO_DIR ?? path.resolve(__dirname, '../../../proto');
+  return env.PROTO_DIR || path.resolve(__dirname, '../../../proto'); // unset or empty: the repo's
 }
 
 /**
