@@ -3,6 +3,7 @@ import {
   createLogger,
   createMetricsRegistry,
   startService,
+  systemClock,
   type Logger,
   type RunningService,
 } from '@apogee/runtime';
@@ -10,9 +11,11 @@ import type { MessageStore } from '@apogee/storage';
 import { createBrokerAdminService } from './admin/broker-admin-service';
 import { APP, validateBrokerConfig, type BrokerConfig } from './config';
 import { openBrokerMetadata, type BrokerMetadata } from './metadata/open-metadata';
+import { createMessagingService, type MessagingService } from './messaging/messaging-service';
 import { createBrokerMetrics } from './metrics';
 import { openBrokerStore } from './open-store';
 import { startBrokerRegistration } from './registration/broker-registration';
+import { advertisedAddressOf } from './registration/advertised-address';
 import type { RegistrarTiming } from './registration/nameserver-registrar';
 
 export interface BrokerDeps {
@@ -29,10 +32,10 @@ export interface RunningBroker extends RunningService {
 
 /**
  * Starts the broker: opens (and if needed recovers) its message store and its topic and group
- * metadata, serves gRPC (grpc.health.v1 and apogee.broker.v1.BrokerAdmin today;
- * apache.rocketmq.v2.MessagingService joins here) and /metrics, then registers with every
- * configured nameserver. Stopping unregisters from the nameservers (bounded wait), closes the
- * servers, then flushes and closes the store, then the metadata.
+ * metadata, serves gRPC (grpc.health.v1, apogee.broker.v1.BrokerAdmin and
+ * apache.rocketmq.v2.MessagingService) and /metrics, then registers with every configured
+ * nameserver. Stopping unregisters from the nameservers (bounded wait), closes the servers (and
+ * the messaging service's nameserver channels), then flushes and closes the store, then the metadata.
  * Integration tests call it in-process with grpcPort and metricsPort 0.
  */
 export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
@@ -42,29 +45,44 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const store = await openBrokerStore(config, logger);
   let metadata: BrokerMetadata | undefined;
   let service: RunningService | undefined;
+  let messaging: MessagingService | undefined;
   let registration: ReturnType<typeof startBrokerRegistration>;
   try {
     metadata = await openBrokerMetadata(config, logger);
     const registry = createMetricsRegistry(APP);
     const metrics = createBrokerMetrics(registry, store, metadata);
-    service = await startService({ config, logger, registry, services: [createBrokerAdminService(metadata, logger)] });
+    let boundPort = config.grpcPort;
+    messaging = createMessagingService({
+      config,
+      metadata,
+      store,
+      logger,
+      clock: systemClock,
+      advertisedAddress: () => advertisedAddressOf(config, boundPort),
+    });
+    const services = [createBrokerAdminService(metadata, logger), messaging.registration];
+    service = await startService({ config, logger, registry, services });
+    boundPort = service.grpcPort;
     const { topics } = metadata;
     const timing = deps.registrationTiming;
     registration = startBrokerRegistration({ config, boundPort: service.grpcPort, topics, metrics, logger, timing });
   } catch (err) {
     await service?.stop();
+    messaging?.close();
     await closeStores(store, metadata, logger).catch((closeErr: unknown) =>
       logger.error({ err: closeErr }, 'close after a failed start failed'),
     );
     throw err;
   }
   const serving = service;
+  const messagingService = messaging;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       try {
         await registration.stop(); // leave the routes first, while still serving
         await serving.stop();
+        messagingService.close();
       } finally {
         await closeStores(store, metadata, logger);
       }

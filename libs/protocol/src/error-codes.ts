@@ -79,10 +79,39 @@ const METADATA = {
 };
 
 /**
+ * Codes of POP consumption (ReceiveMessage, AckMessage, ChangeInvisibleDuration). Every receipt
+ * handle failure is v2 INVALID_RECEIPT_HANDLE: push consumers stop retrying an ack or nack only on
+ * that code (rocketmq-v2-protocol.md §3.10, §8.9); the stable code tells operators which case it was.
+ */
+const CONSUMER = {
+  INVALID_RECEIPT_HANDLE: bad('INVALID_RECEIPT_HANDLE', 'The receipt handle is malformed or not from this broker.'),
+  RECEIPT_HANDLE_EXPIRED: bad('INVALID_RECEIPT_HANDLE',
+    "The receipt handle's invisible time has passed; the message will be redelivered with a new handle."),
+  RECEIPT_HANDLE_STALE: bad('INVALID_RECEIPT_HANDLE',
+    'The receipt handle was superseded: the message was acked, redelivered or given a new handle since.'),
+  ILLEGAL_INVISIBLE_TIME: bad('ILLEGAL_INVISIBLE_TIME', 'The invisible duration is out of range.'),
+  ILLEGAL_FILTER_EXPRESSION: bad('ILLEGAL_FILTER_EXPRESSION', 'The filter expression is not valid.'),
+};
+
+/** Codes of apache.rocketmq.v2.MessagingService requests (send validation, client identity). */
+const MESSAGING = {
+  MESSAGE_CORRUPTED: bad('MESSAGE_CORRUPTED', 'The request carries no messages or messages of different topics.'),
+  MISSING_MESSAGE_ID: bad('ILLEGAL_MESSAGE_ID', 'A message has no message id.'),
+  EMPTY_MESSAGE_BODY: bad('MESSAGE_BODY_EMPTY', 'A message body is empty.'),
+  INVALID_PROPERTY_KEY: bad('ILLEGAL_MESSAGE_PROPERTY_KEY', 'A user property name is reserved or not printable.'),
+  PROPERTIES_TOO_LARGE: bad('MESSAGE_PROPERTIES_TOO_LARGE', 'The user properties exceed the count or size limit.'),
+  INVALID_DELIVERY_TIME: bad('ILLEGAL_DELIVERY_TIME', 'The delivery timestamp is not acceptable.'),
+  UNSUPPORTED_MESSAGE_TYPE: entry('UNSUPPORTED', status.UNIMPLEMENTED, false,
+    'This broker does not store messages of this type yet.'),
+  UNKNOWN_CLIENT_TYPE: bad('UNRECOGNIZED_CLIENT_TYPE', 'The client type is missing or not supported.'),
+  CLIENT_ID_REQUIRED: bad('CLIENT_ID_REQUIRED', 'The call has no x-mq-client-id header.'),
+};
+
+/**
  * The one registry of stable error codes: every error crossing an app's edge carries one of
  * these as its string `code` (ApogeeError, and the storage and routing libs' own error classes).
  */
-export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE, ...METADATA });
+export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE, ...METADATA, ...CONSUMER, ...MESSAGING });
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

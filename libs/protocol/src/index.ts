@@ -85,3 +85,11 @@ export {
   type BrokerAdminMethod,
   type BrokerAdminMethods,
 } from './broker-admin';
+export {
+  loadMessagingService,
+  MESSAGING_SERVICE_NAME,
+  okV2Status,
+  ROCKETMQ_CLIENT_PACKAGE,
+  rocketMqProtoDir,
+  v2StatusOf,
+} from './rocketmq-v2';

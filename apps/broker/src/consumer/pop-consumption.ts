@@ -1,0 +1,241 @@
+/**
+ * PopConsumption: the broker's POP state for clustering consumption (rocketmq-v2-protocol.md
+ * §3.9–3.11, §5.2), behind the calls the ReceiveMessage, AckMessage and
+ * ChangeInvisibleDuration handlers make.
+ *
+ * State per (group, topic, queue): a QueuePosition (ConsumerOffsets) and the in-flight messages
+ * (InflightStore). A pop hands out due redeliveries first (delivery attempt + 1), then new
+ * messages from the next offset; each delivered message gets a fresh popId and receipt handle
+ * and stays invisible to the whole group until its deadline. An ack deletes the in-flight record
+ * and moves the committed offset over the contiguous acked prefix. Unlike RocketMQ, unacked
+ * messages are redelivered from their own queue position, not re-published to a retry topic.
+ *
+ * Durability: every call resolves only after its table writes are fdatasync-ed, in-flight records
+ * before the position that covers them. Calls on one queue of one group run one at a time.
+ * After a restart: acked messages stay acked, in-flight ones keep their deadlines.
+ */
+import type { MessageStore, MetadataStore, StoredMessage } from '@apogee/storage';
+import { ApogeeError } from '@apogee/protocol';
+import { systemClock, type Clock } from '@apogee/runtime';
+import { KeyedSerializer } from '../metadata/keyed-serializer';
+import { CONSUMER_OFFSETS_TABLE, ConsumerOffsets, type QueuePosition } from './consumer-offsets';
+import { INFLIGHT_TABLE, InflightStore, type InflightMessage } from './inflight-store';
+import { dueRedeliveries, scanNewMessages } from './queue-scan';
+import { queueKey, type QueueRef } from './queue-ref';
+import { decodeReceiptHandle, encodeReceiptHandle, newPopId, type ReceiptHandle } from './receipt-handle';
+import type { TagFilter } from './tag-filter';
+
+/** Longest invisible duration (RocketMQ: 12 h). */
+export const MAX_INVISIBLE_DURATION_MS = 12 * 3_600_000;
+export const DEFAULT_MAX_INFLIGHT_PER_QUEUE = 2_000;
+
+export interface PopConsumptionOptions {
+  /** Written into receipt handles; handles of other brokers are rejected. */
+  readonly brokerName: string;
+  readonly clock?: Clock;
+  /** In-flight messages per (group, topic, queue) before new messages stop being popped. */
+  readonly maxInflightPerQueue?: number;
+}
+
+export interface PopRequest extends QueueRef {
+  readonly maxCount: number;
+  readonly invisibleDurationMs: number;
+  readonly filter: TagFilter;
+  /** The group's maxDeliveryAttempts: messages delivered this often are left for the DLQ step. */
+  readonly maxDeliveryAttempts: number;
+}
+
+export interface PoppedMessage {
+  readonly message: StoredMessage;
+  readonly deliveryAttempt: number;
+  readonly invisibleUntilMs: number;
+  readonly receiptHandle: string;
+}
+
+export interface HandleRequest {
+  readonly group: string;
+  readonly topic: string;
+  readonly receiptHandle: string;
+}
+
+export interface ExhaustedMessage extends QueueRef {
+  readonly queueOffset: number;
+  readonly deliveryAttempt: number;
+}
+
+export class PopConsumption {
+  private readonly serializer = new KeyedSerializer();
+  private readonly clock: Clock;
+  private readonly maxInflightPerQueue: number;
+
+  constructor(
+    private readonly store: MessageStore,
+    readonly offsets: ConsumerOffsets,
+    readonly inflight: InflightStore,
+    private readonly options: PopConsumptionOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.maxInflightPerQueue = options.maxInflightPerQueue ?? DEFAULT_MAX_INFLIGHT_PER_QUEUE;
+  }
+
+  /** Opens the two tables in `meta` and repairs positions a crash left behind their records. */
+  static async open(meta: MetadataStore, store: MessageStore, options: PopConsumptionOptions): Promise<PopConsumption> {
+    const offsets = new ConsumerOffsets(await meta.table<QueuePosition>(CONSUMER_OFFSETS_TABLE));
+    const inflight = new InflightStore(await meta.table<InflightMessage>(INFLIGHT_TABLE));
+    const consumption = new PopConsumption(store, offsets, inflight, options);
+    for (const ref of inflight.queues()) await consumption.savePosition(ref, offsets.get(ref)?.nextOffset ?? 0);
+    return consumption;
+  }
+
+  /** Pops up to `maxCount` messages of one queue for the group: due redeliveries, then new ones. */
+  async pop(request: PopRequest): Promise<PoppedMessage[]> {
+    checkInvisibleDuration(request.invisibleDurationMs);
+    const ref: QueueRef = { group: request.group, topic: request.topic, queueId: request.queueId };
+    return this.serializer.run(queueKey(ref), () => this.popQueue(ref, request));
+  }
+
+  /** Acks the delivery the handle names; resolves with the queue's committed offset after it. */
+  async ack(request: HandleRequest): Promise<{ queueOffset: number; committedOffset: number }> {
+    const handle = this.checkHandle(request);
+    const ref = refOf(request.group, handle);
+    return this.serializer.run(queueKey(ref), async () => {
+      this.currentRecord(ref, handle);
+      await this.inflight.remove(ref, [handle.queueOffset]);
+      const position = await this.savePosition(ref, this.nextOffset(ref));
+      return { queueOffset: handle.queueOffset, committedOffset: position.committedOffset };
+    });
+  }
+
+  /** Makes the message visible again at now + `invisibleDurationMs`; the old handle turns stale. */
+  async changeInvisibleDuration(
+    request: HandleRequest & { readonly invisibleDurationMs: number },
+  ): Promise<{ receiptHandle: string; invisibleUntilMs: number }> {
+    checkInvisibleDuration(request.invisibleDurationMs, 0);
+    const handle = this.checkHandle(request);
+    const ref = refOf(request.group, handle);
+    return this.serializer.run(queueKey(ref), async () => {
+      const record = this.currentRecord(ref, handle);
+      const changed = { ...record, popId: newPopId(), invisibleUntilMs: this.clock.now() + request.invisibleDurationMs };
+      await this.inflight.put(ref, [changed]);
+      return { receiptHandle: this.handleFor(ref, changed), invisibleUntilMs: changed.invisibleUntilMs };
+    });
+  }
+
+  /** In-flight messages of the group that are due again but have used all their delivery attempts. */
+  exhausted(group: string, maxDeliveryAttempts: number): ExhaustedMessage[] {
+    const nowMs = this.clock.now();
+    return this.inflight
+      .queues()
+      .filter((ref) => ref.group === group)
+      .flatMap((ref) =>
+        this.inflight
+          .list(ref)
+          .filter((m) => m.invisibleUntilMs <= nowMs && m.deliveryAttempt >= maxDeliveryAttempts)
+          .map((m) => ({ ...ref, queueOffset: m.queueOffset, deliveryAttempt: m.deliveryAttempt })),
+      );
+  }
+
+  /** Drops an in-flight message without delivery (once it is dead-lettered), as an ack does. */
+  settle(ref: QueueRef, queueOffset: number): Promise<QueuePosition> {
+    return this.serializer.run(queueKey(ref), async () => {
+      await this.inflight.remove(ref, [queueOffset]);
+      return this.savePosition(ref, this.nextOffset(ref));
+    });
+  }
+
+  /** The group's position in a queue (undefined before its first pop there). */
+  position(ref: QueueRef): QueuePosition | undefined {
+    return this.offsets.get(ref);
+  }
+
+  private async popQueue(ref: QueueRef, request: PopRequest): Promise<PoppedMessage[]> {
+    const nowMs = this.clock.now();
+    const inflight = this.inflight.list(ref);
+    const want = Math.max(0, Math.floor(request.maxCount));
+    const redelivery = dueRedeliveries(this.store, ref, inflight, { nowMs, want, ...request });
+    const room = this.maxInflightPerQueue - (inflight.length - redelivery.gone.length);
+    const wantNew = Math.min(want - redelivery.due.length, room);
+    const fresh = scanNewMessages(this.store, ref, this.nextOffset(ref), Math.max(0, wantNew), request.filter);
+    const invisibleUntilMs = nowMs + request.invisibleDurationMs;
+    const delivered = [
+      ...redelivery.due.map(({ record, message }) => ({ message, deliveryAttempt: record.deliveryAttempt + 1 })),
+      ...fresh.messages.map((message) => ({ message, deliveryAttempt: 1 })),
+    ].map(({ message, deliveryAttempt }) => ({
+      message,
+      record: { queueOffset: message.queueOffset, popId: newPopId(), deliveryAttempt, invisibleUntilMs },
+    }));
+    await this.inflight.remove(ref, redelivery.gone);
+    await this.inflight.put(ref, delivered.map((d) => d.record));
+    await this.savePosition(ref, fresh.nextOffset);
+    return delivered.map(({ message, record }) => ({
+      message,
+      deliveryAttempt: record.deliveryAttempt,
+      invisibleUntilMs,
+      receiptHandle: this.handleFor(ref, record),
+    }));
+  }
+
+  /** Where new messages are read from: the stored next offset, or the start for a new group. */
+  private nextOffset(ref: QueueRef): number {
+    const stored = this.offsets.get(ref);
+    if (stored !== undefined) return stored.nextOffset;
+    // RocketMQ's pop init offset: a queue still starting at 0 is read from its start, else from its end.
+    const { min, max } = this.store.queueRange(ref.topic, ref.queueId);
+    return min === 0 ? 0 : max;
+  }
+
+  /** Stores next and the committed offset it implies (everything in flight below it is pending). */
+  private async savePosition(ref: QueueRef, next: number): Promise<QueuePosition> {
+    const bounds = this.inflight.bounds(ref);
+    const nextOffset = Math.max(next, bounds === undefined ? next : bounds.highest + 1);
+    const position = { committedOffset: Math.min(bounds?.lowest ?? nextOffset, nextOffset), nextOffset };
+    await this.offsets.set(ref, position);
+    return position;
+  }
+
+  private checkHandle(request: HandleRequest): ReceiptHandle {
+    const handle = decodeReceiptHandle(request.receiptHandle);
+    if (handle.brokerName !== this.options.brokerName) {
+      throw new ApogeeError('INVALID_RECEIPT_HANDLE', `The receipt handle belongs to broker "${handle.brokerName}"`);
+    }
+    if (handle.topic !== request.topic) {
+      throw new ApogeeError('INVALID_RECEIPT_HANDLE', `The receipt handle is for topic "${handle.topic}", not "${request.topic}"`);
+    }
+    if (handle.invisibleUntilMs <= this.clock.now()) {
+      throw new ApogeeError(
+        'RECEIPT_HANDLE_EXPIRED',
+        `The receipt handle expired at ${new Date(handle.invisibleUntilMs).toISOString()}; receive the message again`,
+      );
+    }
+    return handle;
+  }
+
+  private currentRecord(ref: QueueRef, handle: ReceiptHandle): InflightMessage {
+    const record = this.inflight.get(ref, handle.queueOffset);
+    if (record === undefined || record.popId !== handle.popId) {
+      throw new ApogeeError(
+        'RECEIPT_HANDLE_STALE',
+        `The receipt handle of ${ref.topic}/${ref.queueId}@${handle.queueOffset} was superseded for group "${ref.group}"`,
+      );
+    }
+    return record;
+  }
+
+  private handleFor(ref: QueueRef, record: InflightMessage): string {
+    return encodeReceiptHandle({ brokerName: this.options.brokerName, topic: ref.topic, queueId: ref.queueId, ...record });
+  }
+}
+
+function refOf(group: string, handle: ReceiptHandle): QueueRef {
+  return { group, topic: handle.topic, queueId: handle.queueId };
+}
+
+/** ReceiveMessage takes at least 1 ms here (the handler enforces RocketMQ's 10 s floor); a change may use 0. */
+function checkInvisibleDuration(ms: number, minMs = 1): void {
+  if (!Number.isSafeInteger(ms) || ms < minMs || ms > MAX_INVISIBLE_DURATION_MS) {
+    throw new ApogeeError(
+      'ILLEGAL_INVISIBLE_TIME',
+      `Invisible duration ${ms} ms is outside [${minMs}, ${MAX_INVISIBLE_DURATION_MS}] ms`,
+    );
+  }
+}

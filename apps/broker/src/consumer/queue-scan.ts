@@ -1,0 +1,79 @@
+/**
+ * Reads candidate messages for a pop from the message store: due redeliveries from the in-flight
+ * records, and new messages from a queue's next offset through the tag filter. Pure reads; the
+ * caller decides what to persist.
+ */
+import type { MessageStore, StoredMessage } from '@apogee/storage';
+import type { InflightMessage } from './inflight-store';
+import type { QueueRef } from './queue-ref';
+import type { TagFilter } from './tag-filter';
+
+/** Consume-queue entries read per store call while scanning for new messages. */
+const SCAN_BATCH = 64;
+/** Entries looked at per pop, matching or not, so one pop never scans a whole queue. */
+export const MAX_SCAN_ENTRIES = 4_096;
+
+export interface NewMessages {
+  readonly messages: StoredMessage[];
+  /** The next offset after the scan: past every delivered, filtered-out or empty entry looked at. */
+  readonly nextOffset: number;
+}
+
+/**
+ * Up to `want` new messages of the queue from `from` that pass the filter. Non-matching entries
+ * and holes are passed over (they count as acked for the group, as in RocketMQ).
+ */
+export function scanNewMessages(
+  store: MessageStore,
+  ref: QueueRef,
+  from: number,
+  want: number,
+  filter: TagFilter,
+): NewMessages {
+  const messages: StoredMessage[] = [];
+  const { min, max } = store.queueRange(ref.topic, ref.queueId);
+  let next = Math.max(from, min);
+  let scanned = 0;
+  while (messages.length < want && next < max && scanned < MAX_SCAN_ENTRIES) {
+    const entries = store.entries(ref.topic, ref.queueId, next, SCAN_BATCH);
+    if (entries.length === 0) break;
+    for (const entry of entries) {
+      if (messages.length >= want || scanned >= MAX_SCAN_ENTRIES) break;
+      next = entry.queueOffset + 1;
+      scanned += 1;
+      if (entry.totalBytes === 0 || !filter.matchesHash(entry.tagHash)) continue;
+      const message = store.read(entry.physicalOffset, entry.totalBytes);
+      if (filter.matchesTag(message.tag)) messages.push(message);
+    }
+  }
+  return { messages, nextOffset: next };
+}
+
+export interface DueMessages {
+  readonly due: { readonly record: InflightMessage; readonly message: StoredMessage }[];
+  /** Due records whose message retention already deleted: drop them. */
+  readonly gone: number[];
+}
+
+/** Up to `want` in-flight records visible again at `nowMs` with attempts left, oldest offset first. */
+export function dueRedeliveries(
+  store: MessageStore,
+  ref: QueueRef,
+  inflight: readonly InflightMessage[],
+  options: { nowMs: number; want: number; maxDeliveryAttempts: number },
+): DueMessages {
+  const due: DueMessages['due'] = [];
+  const gone: number[] = [];
+  const { min } = store.queueRange(ref.topic, ref.queueId);
+  for (const record of inflight) {
+    if (due.length >= options.want) break;
+    if (record.invisibleUntilMs > options.nowMs || record.deliveryAttempt >= options.maxDeliveryAttempts) continue;
+    const [entry] = record.queueOffset < min ? [] : store.entries(ref.topic, ref.queueId, record.queueOffset, 1);
+    if (entry === undefined || entry.queueOffset !== record.queueOffset || entry.totalBytes === 0) {
+      gone.push(record.queueOffset);
+      continue;
+    }
+    due.push({ record, message: store.read(entry.physicalOffset, entry.totalBytes) });
+  }
+  return { due, gone };
+}

@@ -1,0 +1,85 @@
+/**
+ * apache.rocketmq.v2.MessagingService for producers: QueryRoute, Telemetry, Heartbeat,
+ * NotifyClientTermination and SendMessage, one handler file each. Unary handlers answer every
+ * outcome in-band (v2-unary.ts). RPCs not registered here are answered UNIMPLEMENTED by grpc-js.
+ */
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { loadMessagingService, MESSAGING_SERVICE_NAME } from '@apogee/protocol';
+import type { Clock, GrpcServiceRegistration, Logger } from '@apogee/runtime';
+import type { MessageStore } from '@apogee/storage';
+import type { BrokerConfig } from '../config';
+import type { BrokerMetadata } from '../metadata/open-metadata';
+import { ClientRegistry } from './client-registry';
+import { heartbeatHandler } from './heartbeat.handler';
+import { notifyClientTerminationHandler } from './notify-client-termination.handler';
+import { queryRouteHandler } from './query-route.handler';
+import { QueuePicker } from './queue-picker';
+import { createRouteSource } from './route-source';
+import { sendMessageHandler } from './send-message.handler';
+import { telemetryHandler } from './telemetry.handler';
+import { v2UnaryCall } from './v2-unary';
+
+export interface MessagingServiceDeps {
+  readonly config: Pick<BrokerConfig, 'brokerName' | 'brokerId' | 'nameservers' | 'autoCreateTopics' | 'maxBodyBytes'>;
+  readonly metadata: Pick<BrokerMetadata, 'topics' | 'groups'>;
+  readonly store: Pick<MessageStore, 'append'>;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** host:port clients reach this broker at; known only once gRPC is bound. */
+  readonly advertisedAddress: () => string;
+  /** More RPCs of the same service (e.g. the consumer ones), served next to the producer ones. */
+  readonly moreHandlers?: UntypedServiceImplementation;
+}
+
+export interface MessagingService {
+  readonly registration: GrpcServiceRegistration;
+  readonly clients: ClientRegistry;
+  /** Closes the nameserver channels used for routes. */
+  close(): void;
+}
+
+export function createMessagingService(deps: MessagingServiceDeps): MessagingService {
+  const { config, metadata, logger, clock } = deps;
+  const log = logger.child({ component: 'messaging' });
+  const clients = new ClientRegistry(clock);
+  const routes = createRouteSource(config.nameservers, log);
+  const implementation: UntypedServiceImplementation = {
+    QueryRoute: v2UnaryCall(
+      'QueryRoute',
+      log,
+      queryRouteHandler({
+        topics: metadata.topics,
+        routes,
+        brokerName: config.brokerName,
+        brokerId: config.brokerId,
+        autoCreateTopics: config.autoCreateTopics,
+        advertisedAddress: deps.advertisedAddress,
+      }),
+    ),
+    Telemetry: telemetryHandler({
+      clients,
+      logger: log,
+      maxBodyBytes: config.maxBodyBytes,
+      groupOf: (name) => metadata.groups.get(name),
+    }),
+    Heartbeat: v2UnaryCall('Heartbeat', log, heartbeatHandler(clients)),
+    NotifyClientTermination: v2UnaryCall('NotifyClientTermination', log, notifyClientTerminationHandler(clients)),
+    SendMessage: v2UnaryCall(
+      'SendMessage',
+      log,
+      sendMessageHandler({
+        topics: metadata.topics,
+        store: deps.store,
+        queues: new QueuePicker(config.brokerName),
+        maxBodyBytes: config.maxBodyBytes,
+        clock,
+      }),
+    ),
+    ...deps.moreHandlers,
+  };
+  return {
+    registration: { name: MESSAGING_SERVICE_NAME, definition: loadMessagingService().service, implementation },
+    clients,
+    close: () => routes.close(),
+  };
+}
