@@ -1,5 +1,8 @@
 /** Output of the writes that fan out to every master (topic create, group create): one row per broker. */
-import type { BrokerOutcome } from './cluster-masters';
+import type { BrokerAdminClient } from '@apogee/protocol';
+import { applyOnMasters, mastersOf, type BrokerOutcome, type MasterBroker } from './cluster-masters';
+import { withNameServer, type CommandContext, type CommandOutput } from './command';
+import { callServer } from './server-error';
 import { EXIT_FAILURE, EXIT_OK, type ExitCode } from './cli-error';
 import { formatTable } from './table';
 
@@ -37,4 +40,35 @@ export function outcomesJson<T, J>(outcomes: readonly BrokerOutcome<T>[], valueJ
     ...(o.value === undefined ? {} : { value: valueJson(o.value) }),
     ...(o.error === undefined ? {} : { error: o.error }),
   }));
+}
+
+export interface FanOut<T, J> {
+  readonly nameserver: string;
+  readonly cluster?: string;
+  /** What is being done, for the failure summary ("creating topic orders"). */
+  readonly what: string;
+  /** The first line of the text output, given the cluster's name. */
+  readonly heading: (clusterName: string) => string;
+  readonly apply: (admin: BrokerAdminClient, master: MasterBroker) => Promise<BrokerOutcome<T>>;
+  readonly valueJson: (value: T) => J;
+  /** Fields of the --json document besides cluster, ok and brokers. */
+  readonly json: object;
+}
+
+/**
+ * A write on every master broker of a cluster (topic create, group create): finds the masters
+ * through the nameserver, applies `apply` on each, and reports one row per broker.
+ */
+export async function fanOutToMasters<T, J>(ctx: CommandContext, f: FanOut<T, J>): Promise<CommandOutput> {
+  const target = { kind: 'nameserver', address: f.nameserver } as const;
+  const info = await withNameServer(ctx, f.nameserver, (ns) => callServer(target, () => ns.clusterInfo()));
+  const cluster = mastersOf(info, f.nameserver, f.cluster);
+  const outcomes = await applyOnMasters(ctx, cluster, f.apply);
+  const summary = failureSummary(f.what, outcomes);
+  return {
+    text: `${f.heading(cluster.clusterName)}\n${renderOutcomes(outcomes)}`,
+    json: { ...f.json, cluster: cluster.clusterName, ok: summary === undefined, brokers: outcomesJson(outcomes, f.valueJson) },
+    exitCode: exitCodeOf(outcomes),
+    ...(summary === undefined ? {} : { warning: summary }),
+  };
 }

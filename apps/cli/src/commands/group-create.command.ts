@@ -15,10 +15,10 @@ import {
   stringOption,
   type ParsedArgs,
 } from '../cli-args';
-import { exitCodeOf, failureSummary, outcomesJson, renderOutcomes } from '../broker-outcomes';
-import { applyOnMasters, mastersOf, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
-import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
-import { callServer, isServiceError } from '../server-error';
+import { fanOutToMasters } from '../broker-outcomes';
+import type { BrokerOutcome, MasterBroker } from '../cluster-masters';
+import type { Command, CommandContext, CommandOutput } from '../command';
+import { isServiceError } from '../server-error';
 
 export interface GroupCreateInput {
   readonly nameserver: string;
@@ -77,25 +77,18 @@ function groupJson(group: AdminGroup): object {
   return { name: group.name, fifo: group.fifo ?? false, maxDeliveryAttempts: group.max_delivery_attempts, retryPolicy: group.retry_policy };
 }
 
-async function run(ctx: CommandContext): Promise<CommandOutput> {
+function run(ctx: CommandContext): Promise<CommandOutput> {
   const input = parseGroupCreate(ctx.args, ctx.env);
-  const target = { kind: 'nameserver', address: input.nameserver } as const;
-  const info = await withNameServer(ctx, input.nameserver, (ns) => callServer(target, () => ns.clusterInfo()));
-  const cluster = mastersOf(info, input.nameserver, input.cluster);
-  const outcomes = await applyOnMasters(ctx, cluster, (admin, master) => createOn(admin, master, input));
   const settings = `fifo ${input.fifo ?? false}, max attempts ${input.maxAttempts ?? 'default'}`;
-  const summary = failureSummary(`creating group ${input.group}`, outcomes);
-  return {
-    text: `Group ${input.group} (${settings}) in cluster ${cluster.clusterName}:\n${renderOutcomes(outcomes)}`,
-    json: {
-      group: input.group,
-      cluster: cluster.clusterName,
-      ok: summary === undefined,
-      brokers: outcomesJson(outcomes, groupJson),
-    },
-    exitCode: exitCodeOf(outcomes),
-    ...(summary === undefined ? {} : { warning: summary }),
-  };
+  return fanOutToMasters(ctx, {
+    nameserver: input.nameserver,
+    cluster: input.cluster,
+    what: `creating group ${input.group}`,
+    heading: (cluster) => `Group ${input.group} (${settings}) in cluster ${cluster}:`,
+    apply: (admin, master) => createOn(admin, master, input),
+    valueJson: groupJson,
+    json: { group: input.group },
+  });
 }
 
 export const groupCreateCommand: Command = {

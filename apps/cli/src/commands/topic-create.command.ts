@@ -16,10 +16,10 @@ import {
 } from '@apogee/routing';
 import { checkName, choiceOption, expectPositionals, integerOption, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
 import { UsageError } from '../cli-error';
-import { exitCodeOf, failureSummary, outcomesJson, renderOutcomes } from '../broker-outcomes';
-import { applyOnMasters, mastersOf, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
-import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
-import { callServer, isServiceError } from '../server-error';
+import { fanOutToMasters } from '../broker-outcomes';
+import type { BrokerOutcome, MasterBroker } from '../cluster-masters';
+import type { Command, CommandContext, CommandOutput } from '../command';
+import { isServiceError } from '../server-error';
 
 export interface TopicCreateInput {
   readonly nameserver: string;
@@ -93,27 +93,17 @@ function topicJson(topic: AdminTopic): object {
   };
 }
 
-async function run(ctx: CommandContext): Promise<CommandOutput> {
+function run(ctx: CommandContext): Promise<CommandOutput> {
   const input = parseTopicCreate(ctx.args, ctx.env);
-  const target = { kind: 'nameserver', address: input.nameserver } as const;
-  const info = await withNameServer(ctx, input.nameserver, (ns) => callServer(target, () => ns.clusterInfo()));
-  const cluster = mastersOf(info, input.nameserver, input.cluster);
-  const outcomes = await applyOnMasters(ctx, cluster, (admin, master) => createOn(admin, master, input));
-  const heading = `Topic ${input.topic} (${input.messageType}, ${input.queues} queues per broker) in cluster ${cluster.clusterName}:\n`;
-  const summary = failureSummary(`creating topic ${input.topic}`, outcomes);
-  return {
-    text: heading + renderOutcomes(outcomes),
-    json: {
-      topic: input.topic,
-      messageType: input.messageType,
-      queues: input.queues,
-      cluster: cluster.clusterName,
-      ok: summary === undefined,
-      brokers: outcomesJson(outcomes, topicJson),
-    },
-    exitCode: exitCodeOf(outcomes),
-    ...(summary === undefined ? {} : { warning: summary }),
-  };
+  return fanOutToMasters(ctx, {
+    nameserver: input.nameserver,
+    cluster: input.cluster,
+    what: `creating topic ${input.topic}`,
+    heading: (cluster) => `Topic ${input.topic} (${input.messageType}, ${input.queues} queues per broker) in cluster ${cluster}:`,
+    apply: (admin, master) => createOn(admin, master, input),
+    valueJson: topicJson,
+    json: { topic: input.topic, messageType: input.messageType, queues: input.queues },
+  });
 }
 
 export const topicCreateCommand: Command = {
