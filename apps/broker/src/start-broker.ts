@@ -9,6 +9,8 @@ import {
 } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { createBrokerAdminService } from './admin/broker-admin-service';
+import { PopConsumption } from './consumer/pop-consumption';
+import { createConsumerHandlers, type ConsumerHandlers } from './messaging/consumer-handlers';
 import { APP, validateBrokerConfig, type BrokerConfig } from './config';
 import { openBrokerMetadata, type BrokerMetadata } from './metadata/open-metadata';
 import { createMessagingService, type MessagingService } from './messaging/messaging-service';
@@ -33,9 +35,11 @@ export interface RunningBroker extends RunningService {
 /**
  * Starts the broker: opens (and if needed recovers) its message store and its topic and group
  * metadata, serves gRPC (grpc.health.v1, apogee.broker.v1.BrokerAdmin and
- * apache.rocketmq.v2.MessagingService) and /metrics, then registers with every configured
- * nameserver. Stopping unregisters from the nameservers (bounded wait), closes the servers (and
- * the messaging service's nameserver channels), then flushes and closes the store, then the metadata.
+ * apache.rocketmq.v2.MessagingService, whose POP consumer RPCs run over PopConsumption with its
+ * state in the metadata store) and /metrics, then registers with every configured nameserver.
+ * Stopping unregisters from the nameservers (bounded wait), ends pending long polls, closes the
+ * servers (and the messaging service's nameserver channels), then flushes and closes the store,
+ * then the metadata (which holds the POP offsets and in-flight records).
  * Integration tests call it in-process with grpcPort and metricsPort 0.
  */
 export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
@@ -46,12 +50,15 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   let metadata: BrokerMetadata | undefined;
   let service: RunningService | undefined;
   let messaging: MessagingService | undefined;
+  let consumer: ConsumerHandlers | undefined;
   let registration: ReturnType<typeof startBrokerRegistration>;
   try {
     metadata = await openBrokerMetadata(config, logger);
     const registry = createMetricsRegistry(APP);
     const metrics = createBrokerMetrics(registry, store, metadata);
     let boundPort = config.grpcPort;
+    const consumption = await PopConsumption.open(metadata.store, store, { brokerName: config.brokerName, clock: systemClock });
+    consumer = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger });
     messaging = createMessagingService({
       config,
       metadata,
@@ -59,6 +66,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       logger,
       clock: systemClock,
       advertisedAddress: () => advertisedAddressOf(config, boundPort),
+      moreHandlers: consumer.handlers,
     });
     const services = [createBrokerAdminService(metadata, logger), messaging.registration];
     service = await startService({ config, logger, registry, services });
@@ -67,6 +75,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     const timing = deps.registrationTiming;
     registration = startBrokerRegistration({ config, boundPort: service.grpcPort, topics, metrics, logger, timing });
   } catch (err) {
+    consumer?.close();
     await service?.stop();
     messaging?.close();
     await closeStores(store, metadata, logger).catch((closeErr: unknown) =>
@@ -76,11 +85,13 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   }
   const serving = service;
   const messagingService = messaging;
+  const consumerHandlers = consumer;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       try {
         await registration.stop(); // leave the routes first, while still serving
+        consumerHandlers.close(); // long polls answer now instead of holding up the shutdown
         await serving.stop();
         messagingService.close();
       } finally {

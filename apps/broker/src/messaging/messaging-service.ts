@@ -1,7 +1,9 @@
 /**
  * apache.rocketmq.v2.MessagingService for producers: QueryRoute, Telemetry, Heartbeat,
  * NotifyClientTermination and SendMessage, one handler file each. Unary handlers answer every
- * outcome in-band (v2-unary.ts). RPCs not registered here are answered UNIMPLEMENTED by grpc-js.
+ * outcome in-band (v2-unary.ts). The POP consumer RPCs (ReceiveMessage, AckMessage,
+ * ChangeInvisibleDuration; consumer-handlers.ts) come in through `moreHandlers`. RPCs not
+ * registered are answered UNIMPLEMENTED by grpc-js.
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadMessagingService, MESSAGING_SERVICE_NAME } from '@apogee/protocol';

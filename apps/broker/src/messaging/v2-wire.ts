@@ -131,6 +131,88 @@ export interface WireStatusResponse {
   status: V2Status;
 }
 
+export interface WireFilterExpression {
+  type?: string;
+  expression?: string;
+}
+
+export interface WireReceiveMessageRequest {
+  group?: WireResource;
+  message_queue?: { topic?: WireResource; id?: number; broker?: { name?: string } };
+  filter_expression?: WireFilterExpression;
+  batch_size?: number;
+  invisible_duration?: WireDuration;
+  auto_renew?: boolean;
+  long_polling_timeout?: WireDuration;
+  attempt_id?: string;
+}
+
+/** A Message as delivered to consumers (doc §2.2). */
+export interface WireDeliveredMessage {
+  topic: WireResource;
+  user_properties: Record<string, string>;
+  system_properties: {
+    tag?: string;
+    keys: string[];
+    message_id: string;
+    body_digest: { type: 'MD5'; checksum: string };
+    body_encoding: 'IDENTITY';
+    message_type: string;
+    born_timestamp: WireTimestamp;
+    born_host: string;
+    store_timestamp: WireTimestamp;
+    store_host: string;
+    receipt_handle: string;
+    queue_id: number;
+    queue_offset: string;
+    invisible_duration: WireDuration;
+    delivery_attempt: number;
+    message_group?: string;
+  };
+  body: Buffer;
+}
+
+/** One frame of the ReceiveMessage stream: exactly one of the three. */
+export type WireReceiveMessageResponse =
+  | { status: V2Status }
+  | { message: WireDeliveredMessage }
+  | { delivery_timestamp: WireTimestamp };
+
+export interface WireAckMessageRequest {
+  group?: WireResource;
+  topic?: WireResource;
+  entries?: { message_id?: string; receipt_handle?: string }[];
+}
+
+export interface WireAckMessageResultEntry {
+  message_id: string;
+  receipt_handle: string;
+  status: V2Status;
+}
+
+export interface WireAckMessageResponse {
+  status: V2Status;
+  entries: WireAckMessageResultEntry[];
+}
+
+export interface WireChangeInvisibleDurationRequest {
+  group?: WireResource;
+  topic?: WireResource;
+  receipt_handle?: string;
+  invisible_duration?: WireDuration;
+  message_id?: string;
+}
+
+export interface WireChangeInvisibleDurationResponse {
+  status: V2Status;
+  receipt_handle: string;
+}
+
+/** A Timestamp of epoch milliseconds `ms`. */
+export function timestampOf(ms: number): WireTimestamp {
+  return durationOf(ms);
+}
+
 /** Whole milliseconds of a Duration or Timestamp (int64 seconds arrive as strings). */
 export function millisOf(value: WireDuration | undefined): number | undefined {
   if (value === undefined || value === null) return undefined;

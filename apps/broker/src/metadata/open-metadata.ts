@@ -12,6 +12,8 @@ export interface BrokerMetadata {
   readonly dir: string;
   readonly topics: TopicRegistry;
   readonly groups: GroupRegistry;
+  /** The store under <dataDir>/meta, for more tables (POP consumption state). */
+  readonly store: MetadataStore;
   /** Waits for queued writes, then closes every table. */
   close(): Promise<void>;
 }
@@ -32,7 +34,7 @@ export async function openBrokerMetadata(config: MetadataConfig, logger: Logger)
     const fields = { dir, topics: topics.size, groups: groups.size, recovery };
     if (recovery.some((report) => report.truncatedBytes > 0)) logger.warn(fields, 'metadata opened');
     else logger.info(fields, 'metadata opened');
-    return { dir, topics, groups, close: () => store.close() };
+    return { dir, topics, groups, store, close: () => store.close() };
   } catch (err) {
     await store.close().catch(() => undefined); // the open failure is the error to report
     throw err;

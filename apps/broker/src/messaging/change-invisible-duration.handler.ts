@@ -1,0 +1,39 @@
+/**
+ * ChangeInvisibleDuration (doc §3.11): the message becomes visible again at now + duration
+ * (0 allowed, at most 12 h → else ILLEGAL_INVISIBLE_TIME); the answer carries the new receipt
+ * handle and the old one turns stale. Every error answer echoes the request's handle, since Java
+ * stores the returned handle before it checks the status.
+ */
+import { ApogeeError, okV2Status, v2StatusOf } from '@apogee/protocol';
+import { validateGroupName, validateTopicName } from '@apogee/routing';
+import type { Logger } from '@apogee/runtime';
+import type { PopConsumption } from '../consumer/pop-consumption';
+import { millisOf, type WireChangeInvisibleDurationRequest, type WireChangeInvisibleDurationResponse } from './v2-wire';
+
+export interface ChangeInvisibleDurationDeps {
+  readonly consumption: Pick<PopConsumption, 'changeInvisibleDuration'>;
+  readonly logger: Logger;
+}
+
+export function changeInvisibleDurationHandler(deps: ChangeInvisibleDurationDeps) {
+  return async (request: WireChangeInvisibleDurationRequest): Promise<WireChangeInvisibleDurationResponse> => {
+    const receiptHandle = request.receipt_handle ?? '';
+    try {
+      const group = request.group?.name ?? '';
+      const topic = request.topic?.name ?? '';
+      validateGroupName(group);
+      validateTopicName(topic);
+      const invisibleDurationMs = millisOf(request.invisible_duration);
+      if (invisibleDurationMs === undefined) {
+        throw new ApogeeError('ILLEGAL_INVISIBLE_TIME', 'ChangeInvisibleDuration has no invisible_duration; give 0 to 12 h');
+      }
+      const changed = await deps.consumption.changeInvisibleDuration({ group, topic, receiptHandle, invisibleDurationMs });
+      return { status: okV2Status(), receipt_handle: changed.receiptHandle };
+    } catch (err) {
+      const status = v2StatusOf(err);
+      if (status.code === 'INTERNAL_SERVER_ERROR') deps.logger.error({ err, method: 'ChangeInvisibleDuration' }, 'request failed');
+      else deps.logger.debug({ method: 'ChangeInvisibleDuration', code: status.code, error: status.message }, 'request refused');
+      return { status, receipt_handle: receiptHandle };
+    }
+  };
+}

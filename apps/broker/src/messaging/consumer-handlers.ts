@@ -1,0 +1,49 @@
+/**
+ * The POP consumer RPCs of apache.rocketmq.v2.MessagingService — ReceiveMessage, AckMessage and
+ * ChangeInvisibleDuration — for createMessagingService's `moreHandlers`. close() ends every
+ * long-polling ReceiveMessage at once (answered MESSAGE_NOT_FOUND) so gRPC can shut down
+ * without waiting out the polls; call it before stopping the server.
+ */
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Clock, Logger } from '@apogee/runtime';
+import type { MessageStore } from '@apogee/storage';
+import type { PopConsumption } from '../consumer/pop-consumption';
+import type { BrokerMetadata } from '../metadata/open-metadata';
+import { ackMessageHandler } from './ack-message.handler';
+import { ArrivalNotifier } from './arrival-notifier';
+import { changeInvisibleDurationHandler } from './change-invisible-duration.handler';
+import { receiveMessageHandler } from './receive-message.handler';
+import { v2UnaryCall } from './v2-unary';
+
+export interface ConsumerHandlersDeps {
+  readonly metadata: Pick<BrokerMetadata, 'topics' | 'groups'>;
+  readonly store: Pick<MessageStore, 'queueRange' | 'onDispatch'>;
+  readonly consumption: PopConsumption;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export interface ConsumerHandlers {
+  readonly handlers: UntypedServiceImplementation;
+  close(): void;
+}
+
+export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHandlers {
+  const logger = deps.logger.child({ component: 'consumer' });
+  const notifier = new ArrivalNotifier(deps.store);
+  const { consumption, clock } = deps;
+  const handlers: UntypedServiceImplementation = {
+    ReceiveMessage: receiveMessageHandler({
+      topics: deps.metadata.topics,
+      groups: deps.metadata.groups,
+      store: deps.store,
+      consumption,
+      notifier,
+      clock,
+      logger,
+    }),
+    AckMessage: v2UnaryCall('AckMessage', logger, ackMessageHandler({ consumption, logger })),
+    ChangeInvisibleDuration: v2UnaryCall('ChangeInvisibleDuration', logger, changeInvisibleDurationHandler({ consumption, logger })),
+  };
+  return { handlers, close: () => notifier.close() };
+}

@@ -1,0 +1,42 @@
+/**
+ * The v2 Message a consumer receives for a popped message (doc §2.2, §8.5): original topic,
+ * MD5 upper-case-hex body digest, IDENTITY encoding, delivery_attempt ≥ 1, the stable message
+ * id, the receipt handle, and every stored system field for tools. The stored message-group
+ * property becomes message_group and is not a user property.
+ *
+ * Built as a proto-loader object (serialized by grpc-js on write). A later hot-path version can
+ * splice pre-encoded bytes instead (body and properties straight from the commit log).
+ */
+import { createHash } from 'node:crypto';
+import type { TopicConfig } from '@apogee/routing';
+import type { PoppedMessage } from '../consumer/pop-consumption';
+import { MESSAGE_GROUP_PROPERTY } from './reserved-properties';
+import { durationOf, timestampOf, type WireDeliveredMessage } from './v2-wire';
+
+export function deliveredMessage(popped: PoppedMessage, topic: TopicConfig, invisibleDurationMs: number): WireDeliveredMessage {
+  const { message } = popped;
+  const { [MESSAGE_GROUP_PROPERTY]: messageGroup, ...userProperties } = message.properties;
+  return {
+    topic: { name: topic.name, resource_namespace: '' },
+    user_properties: userProperties,
+    system_properties: {
+      ...(message.tag === '' ? {} : { tag: message.tag }),
+      keys: [...message.keys],
+      message_id: message.messageId,
+      body_digest: { type: 'MD5', checksum: createHash('md5').update(message.body).digest('hex').toUpperCase() },
+      body_encoding: 'IDENTITY',
+      message_type: messageGroup === undefined ? topic.messageType : 'FIFO',
+      born_timestamp: timestampOf(message.bornTimestampMs),
+      born_host: message.bornHost,
+      store_timestamp: timestampOf(message.storeTimestampMs),
+      store_host: message.storeHost,
+      receipt_handle: popped.receiptHandle,
+      queue_id: message.queueId,
+      queue_offset: String(message.queueOffset),
+      invisible_duration: durationOf(invisibleDurationMs),
+      delivery_attempt: popped.deliveryAttempt,
+      ...(messageGroup === undefined ? {} : { message_group: messageGroup }),
+    },
+    body: message.body,
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * ReceiveMessage (doc §3.9, §4.7): a POP across every readable queue of the topic on this broker
+ * (the request's queue id is ignored: Node only ever names queue 0), with long polling.
+ *
+ * Checks, each answered in-band: client id; group (auto-created when autoCreateGroups is on);
+ * topic (must exist and be readable); filter (TAG `*` or `A||B`; SQL → UNSUPPORTED for now);
+ * batch_size ≥ 1, capped at 32; invisible_duration in [10 s, 12 h] → else ILLEGAL_INVISIBLE_TIME,
+ * or, with auto_renew (push consumers), AUTO_RENEW_INVISIBLE_MS: renewal is not implemented, so
+ * a long invisible time keeps slow listeners from seeing duplicates (doc §5.3).
+ *
+ * Polling time: long_polling_timeout (default 20 s) capped at 20 s and at the call's remaining
+ * deadline minus DEADLINE_RESERVE_MS; ILLEGAL_POLLING_TIME when nothing is left. Unlike RocketMQ
+ * short requested times are not raised to 5 s. The call pops at once, then sleeps until a message
+ * of the topic is dispatched (ArrivalNotifier), an in-flight message falls due, the polling time
+ * ends, the client cancels or the broker stops, and pops again; it answers as soon as one pop
+ * returns anything (it does not wait to fill the batch).
+ *
+ * Stream: `{status}` (OK, or MESSAGE_NOT_FOUND "no new message", or the error), one `{message}`
+ * per message, `{delivery_timestamp}`, end. If the client cancelled after messages were popped,
+ * they are made visible again after RELEASE_INVISIBLE_MS.
+ */
+import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
+import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
+import { isReadable, validateTopicName, type TopicConfig } from '@apogee/routing';
+import type { Clock, Logger } from '@apogee/runtime';
+import type { MessageStore } from '@apogee/storage';
+import { MAX_INVISIBLE_DURATION_MS, type PopConsumption, type PoppedMessage } from '../consumer/pop-consumption';
+import type { QueueRef } from '../consumer/queue-ref';
+import { parseTagFilter, type TagFilter } from '../consumer/tag-filter';
+import type { GroupRegistry } from '../metadata/group-registry';
+import type { TopicRegistry } from '../metadata/topic-registry';
+import type { ArrivalNotifier } from './arrival-notifier';
+import { deliveredMessage } from './delivered-message';
+import { clientIdOf } from './v2-unary';
+import { millisOf, timestampOf, type WireReceiveMessageRequest, type WireReceiveMessageResponse } from './v2-wire';
+
+export const MAX_BATCH_SIZE = 32;
+export const MIN_INVISIBLE_DURATION_MS = 10_000;
+/** Invisible time of auto_renew pops while the broker does not renew (doc §5.3). */
+export const AUTO_RENEW_INVISIBLE_MS = 30 * 60_000;
+export const MAX_POLLING_MS = 20_000;
+/** Left of the call's deadline for writing the answer. */
+export const DEADLINE_RESERVE_MS = 500;
+/** A cancelled delivery's messages become visible again this soon (RocketMQ: 1 s). */
+export const RELEASE_INVISIBLE_MS = 1_000;
+/** Longest sleep between pops even without a wake-up (safety net). */
+const RECHECK_MS = 5_000;
+
+export interface ReceiveMessageDeps {
+  readonly topics: Pick<TopicRegistry, 'get'>;
+  readonly groups: Pick<GroupRegistry, 'ensureGroup'>;
+  readonly store: Pick<MessageStore, 'queueRange'>;
+  readonly consumption: PopConsumption;
+  readonly notifier: ArrivalNotifier;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+interface ReceiveParams {
+  readonly group: string;
+  readonly topic: TopicConfig;
+  readonly filter: TagFilter;
+  readonly batchSize: number;
+  readonly invisibleDurationMs: number;
+  readonly maxDeliveryAttempts: number;
+  readonly pollUntilMs: number;
+}
+
+type Call = ServerWritableStream<WireReceiveMessageRequest, WireReceiveMessageResponse>;
+
+export function receiveMessageHandler(deps: ReceiveMessageDeps): handleServerStreamingCall<WireReceiveMessageRequest, WireReceiveMessageResponse> {
+  const rotation = new Map<string, number>();
+  return (call) => {
+    serve(deps, rotation, call).catch((err: unknown) => {
+      deps.logger.error({ err, method: 'ReceiveMessage' }, 'answering failed');
+      if (!call.cancelled) call.end();
+    });
+  };
+}
+
+async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, call: Call): Promise<void> {
+  let cancelled = call.cancelled;
+  const cancel = new Promise<void>((resolve) => {
+    call.on('cancelled', () => {
+      cancelled = true;
+      resolve();
+    });
+  });
+  let params: ReceiveParams | undefined;
+  let popped: PoppedMessage[] = [];
+  let status: V2Status;
+  try {
+    clientIdOf(call.metadata);
+    params = await receiveParams(deps, call.request, deadlineMsOf(call));
+    popped = await longPoll(deps, rotation, params, () => cancelled, cancel);
+    status = popped.length > 0 ? okV2Status() : { code: 'MESSAGE_NOT_FOUND', message: 'no new message' };
+  } catch (err) {
+    status = v2StatusOf(err);
+    if (status.code === 'INTERNAL_SERVER_ERROR') deps.logger.error({ err, method: 'ReceiveMessage' }, 'request failed');
+    else deps.logger.debug({ method: 'ReceiveMessage', code: status.code, error: status.message }, 'request refused');
+  }
+  if (cancelled) {
+    if (params !== undefined) await release(deps, params, popped);
+    return;
+  }
+  call.write({ status });
+  if (params !== undefined) {
+    for (const message of popped) call.write({ message: deliveredMessage(message, params.topic, params.invisibleDurationMs) });
+  }
+  call.write({ delivery_timestamp: timestampOf(deps.clock.now()) });
+  call.end();
+}
+
+/** Epoch ms the client's deadline ends at (Infinity without one). */
+function deadlineMsOf(call: Call): number {
+  const deadline = call.getDeadline();
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+async function receiveParams(deps: ReceiveMessageDeps, request: WireReceiveMessageRequest, deadlineMs: number): Promise<ReceiveParams> {
+  const group = await deps.groups.ensureGroup(request.group?.name ?? '');
+  const topicName = request.message_queue?.topic?.name ?? '';
+  validateTopicName(topicName);
+  const topic = deps.topics.get(topicName);
+  if (topic === undefined) {
+    throw new ApogeeError('TOPIC_NOT_FOUND', `Topic ${JSON.stringify(topicName)} does not exist on this broker; create it or send to it first`);
+  }
+  if (!isReadable(topic.permission)) {
+    throw new ApogeeError('TOPIC_NOT_READABLE', `Topic ${JSON.stringify(topicName)} is not readable on this broker (permission ${topic.permission})`);
+  }
+  const filter = filterOf(request.filter_expression);
+  const requestedBatch = request.batch_size ?? 0;
+  if (!Number.isInteger(requestedBatch) || requestedBatch < 1) {
+    throw new ApogeeError('INVALID_ARGUMENT', `batch_size ${requestedBatch} must be at least 1`);
+  }
+  const invisibleDurationMs = request.auto_renew ? AUTO_RENEW_INVISIBLE_MS : millisOf(request.invisible_duration);
+  if (invisibleDurationMs === undefined || invisibleDurationMs < MIN_INVISIBLE_DURATION_MS || invisibleDurationMs > MAX_INVISIBLE_DURATION_MS) {
+    throw new ApogeeError(
+      'ILLEGAL_INVISIBLE_TIME',
+      `invisible_duration ${invisibleDurationMs ?? '(absent)'} ms is outside [${MIN_INVISIBLE_DURATION_MS}, ${MAX_INVISIBLE_DURATION_MS}] ms`,
+    );
+  }
+  const now = deps.clock.now();
+  const requestedPoll = millisOf(request.long_polling_timeout) ?? MAX_POLLING_MS;
+  const leftMs = deadlineMs - now - DEADLINE_RESERVE_MS;
+  if (leftMs <= 0) {
+    throw new ApogeeError(
+      'ILLEGAL_POLLING_TIME',
+      `The call's deadline leaves no time to poll (it needs more than ${DEADLINE_RESERVE_MS} ms); give ReceiveMessage a longer deadline`,
+    );
+  }
+  const pollMs = Math.min(Math.max(0, requestedPoll), MAX_POLLING_MS, leftMs);
+  return {
+    group: group.name,
+    topic,
+    filter,
+    batchSize: Math.min(requestedBatch, MAX_BATCH_SIZE),
+    invisibleDurationMs,
+    maxDeliveryAttempts: group.maxDeliveryAttempts,
+    pollUntilMs: now + pollMs,
+  };
+}
+
+function filterOf(expression: WireReceiveMessageRequest['filter_expression']): TagFilter {
+  const type = expression?.type ?? 'TAG';
+  if (type === 'SQL') {
+    throw new ApogeeError('UNSUPPORTED_FILTER_TYPE', 'SQL92 filter expressions are not supported by this broker yet; filter by TAG (`*` or `A||B`)');
+  }
+  if (type !== 'TAG' && type !== 'FILTER_TYPE_UNSPECIFIED') {
+    throw new ApogeeError('ILLEGAL_FILTER_EXPRESSION', `Unknown filter type ${JSON.stringify(type)}; use TAG`);
+  }
+  return parseTagFilter(expression?.expression ?? '*');
+}
+
+async function longPoll(
+  deps: ReceiveMessageDeps,
+  rotation: Map<string, number>,
+  params: ReceiveParams,
+  isCancelled: () => boolean,
+  cancel: Promise<void>,
+): Promise<PoppedMessage[]> {
+  for (;;) {
+    const version = deps.notifier.version(params.topic.name);
+    const popped = await popAcrossQueues(deps, rotation, params);
+    if (popped.length > 0 || isCancelled() || deps.notifier.isClosed) return popped;
+    const now = deps.clock.now();
+    if (now >= params.pollUntilMs) return popped;
+    const nextDue = nextDueMs(deps, params, now);
+    const wakeAt = Math.min(params.pollUntilMs, nextDue, now + RECHECK_MS);
+    await deps.notifier.wait(params.topic.name, version, wakeAt - now, cancel);
+  }
+}
+
+function refOf(params: ReceiveParams, queueId: number): QueueRef {
+  return { group: params.group, topic: params.topic.name, queueId };
+}
+
+/** Pops from the topic's queues, starting at a rotating queue, until the batch is full. */
+async function popAcrossQueues(deps: ReceiveMessageDeps, rotation: Map<string, number>, params: ReceiveParams): Promise<PoppedMessage[]> {
+  const count = params.topic.readQueueCount;
+  const key = `${params.group}\u0000${params.topic.name}`;
+  const start = rotation.get(key) ?? 0;
+  rotation.set(key, (start + 1) % Math.max(1, count));
+  const out: PoppedMessage[] = [];
+  const now = deps.clock.now();
+  for (let i = 0; i < count && out.length < params.batchSize; i++) {
+    const ref = refOf(params, (start + i) % count);
+    if (!hasWork(deps, params, ref, now)) continue;
+    const popped = await deps.consumption.pop({
+      ...ref,
+      maxCount: params.batchSize - out.length,
+      invisibleDurationMs: params.invisibleDurationMs,
+      filter: params.filter,
+      maxDeliveryAttempts: params.maxDeliveryAttempts,
+    });
+    out.push(...popped);
+  }
+  return out;
+}
+
+/** Cheap check before a pop (which writes and syncs): new entries, or a redelivery due. */
+function hasWork(deps: ReceiveMessageDeps, params: ReceiveParams, ref: QueueRef, now: number): boolean {
+  const { min, max } = deps.store.queueRange(ref.topic, ref.queueId);
+  const next = deps.consumption.position(ref)?.nextOffset ?? (min === 0 ? 0 : max);
+  if (next < max) return true;
+  return deps.consumption.inflight
+    .list(ref)
+    .some((m) => m.invisibleUntilMs <= now && m.deliveryAttempt < params.maxDeliveryAttempts);
+}
+
+/** When the group's next in-flight message of the topic falls due (Infinity if none). */
+function nextDueMs(deps: ReceiveMessageDeps, params: ReceiveParams, now: number): number {
+  let next = Infinity;
+  for (let queueId = 0; queueId < params.topic.readQueueCount; queueId++) {
+    for (const m of deps.consumption.inflight.list(refOf(params, queueId))) {
+      if (m.invisibleUntilMs > now && m.invisibleUntilMs < next && m.deliveryAttempt < params.maxDeliveryAttempts) next = m.invisibleUntilMs;
+    }
+  }
+  return next;
+}
+
+/** Messages popped for a client that went away become visible again soon. */
+async function release(deps: ReceiveMessageDeps, params: ReceiveParams, popped: readonly PoppedMessage[]): Promise<void> {
+  await Promise.all(
+    popped.map((m) =>
+      deps.consumption
+        .changeInvisibleDuration({ group: params.group, topic: params.topic.name, receiptHandle: m.receiptHandle, invisibleDurationMs: RELEASE_INVISIBLE_MS })
+        .catch((err: unknown) => deps.logger.warn({ err, messageId: m.message.messageId }, 'releasing a cancelled delivery failed')),
+    ),
+  );
+}
