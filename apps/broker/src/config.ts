@@ -68,6 +68,15 @@ export const brokerConfigSchema = defineConfigSchema({
     default: 4 * MiB,
     description: 'Largest message body accepted.',
   },
+  pushLongPollingTimeoutMs: {
+    type: 'number',
+    integer: true,
+    min: 1_000,
+    max: 20_000,
+    default: 20_000,
+    description:
+      "Long-polling time push consumers are told to use (Settings long_polling_timeout; RocketMQ's proxy: 20 s). A push consumer's shutdown waits out its current poll.",
+  },
   retentionHours: { type: 'number', min: 0.001, default: 72, description: 'Commit-log segments older than this are deleted.' },
   diskHighWatermark: {
     type: 'number',

@@ -14,6 +14,7 @@ import { createConsumerHandlers, type ConsumerHandlers } from './messaging/consu
 import { APP, validateBrokerConfig, type BrokerConfig } from './config';
 import { openBrokerMetadata, type BrokerMetadata } from './metadata/open-metadata';
 import { createMessagingService, type MessagingService } from './messaging/messaging-service';
+import { createRouteSource } from './messaging/route-source';
 import { createBrokerMetrics } from './metrics';
 import { openBrokerStore } from './open-store';
 import { startBrokerRegistration } from './registration/broker-registration';
@@ -52,20 +53,30 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   let messaging: MessagingService | undefined;
   let consumer: ConsumerHandlers | undefined;
   let registration: ReturnType<typeof startBrokerRegistration>;
+  const routes = createRouteSource(config.nameservers, logger.child({ component: 'messaging' }));
   try {
     metadata = await openBrokerMetadata(config, logger);
     const registry = createMetricsRegistry(APP);
     const metrics = createBrokerMetrics(registry, store, metadata);
     let boundPort = config.grpcPort;
     const consumption = await PopConsumption.open(metadata.store, store, { brokerName: config.brokerName, clock: systemClock });
-    consumer = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger });
+    const advertisedAddress = (): string => advertisedAddressOf(config, boundPort);
+    const routeDeps = {
+      routes,
+      brokerName: config.brokerName,
+      brokerId: config.brokerId,
+      autoCreateTopics: config.autoCreateTopics,
+      advertisedAddress,
+    };
+    consumer = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger, route: routeDeps });
     messaging = createMessagingService({
+      routes,
       config,
       metadata,
       store,
       logger,
       clock: systemClock,
-      advertisedAddress: () => advertisedAddressOf(config, boundPort),
+      advertisedAddress,
       moreHandlers: consumer.handlers,
     });
     const services = [createBrokerAdminService(metadata, logger), messaging.registration];
@@ -78,6 +89,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     consumer?.close();
     await service?.stop();
     messaging?.close();
+    routes.close();
     await closeStores(store, metadata, logger).catch((closeErr: unknown) =>
       logger.error({ err: closeErr }, 'close after a failed start failed'),
     );
@@ -94,6 +106,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         consumerHandlers.close(); // long polls answer now instead of holding up the shutdown
         await serving.stop();
         messagingService.close();
+        routes.close();
       } finally {
         await closeStores(store, metadata, logger);
       }

@@ -7,7 +7,7 @@
  *   max_attempts, 3 is sent), publishing.max_body_size = the broker's limit (never 0: 0 makes
  *   every send fail in the client), validate_message_type = true.
  * - PUSH_CONSUMER: subscription.fifo from the group's config, receive_batch_size 32,
- *   long_polling_timeout 20 s, exponential_backoff in whole seconds (Node ignores customized
+ *   long_polling_timeout from the broker config (default 20 s), exponential_backoff in whole seconds (Node ignores customized
  *   policies and truncates to seconds), max_attempts = the group's max delivery attempts.
  * - SIMPLE_CONSUMER: the subscription echoed; clients read nothing from it.
  * - every type: metric {on: false}.
@@ -22,6 +22,8 @@ const SECOND_MS = 1_000;
 
 export interface SettingsContext {
   readonly maxBodyBytes: number;
+  /** long_polling_timeout for push consumers; PUSH_LONG_POLLING_TIMEOUT_MS when absent. */
+  readonly pushLongPollingTimeoutMs?: number;
   /** The consumer group's config, if the broker has it. */
   readonly groupOf: (name: string) => GroupConfig | undefined;
 }
@@ -56,7 +58,7 @@ export function answerSettings(settings: WireSettings, context: SettingsContext)
           ...settings.subscription,
           fifo: group?.fifo ?? false,
           receive_batch_size: PUSH_RECEIVE_BATCH_SIZE,
-          long_polling_timeout: durationOf(PUSH_LONG_POLLING_TIMEOUT_MS),
+          long_polling_timeout: durationOf(context.pushLongPollingTimeoutMs ?? PUSH_LONG_POLLING_TIMEOUT_MS),
         },
       };
     }

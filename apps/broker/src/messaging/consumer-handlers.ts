@@ -1,6 +1,6 @@
 /**
- * The POP consumer RPCs of apache.rocketmq.v2.MessagingService — ReceiveMessage, AckMessage and
- * ChangeInvisibleDuration — for createMessagingService's `moreHandlers`. close() ends every
+ * The POP consumer RPCs of apache.rocketmq.v2.MessagingService — QueryAssignment, ReceiveMessage,
+ * AckMessage, ChangeInvisibleDuration, and QueryOffset (offset lookup for pull consumers) — for createMessagingService's `moreHandlers`. close() ends every
  * long-polling ReceiveMessage at once (answered MESSAGE_NOT_FOUND) so gRPC can shut down
  * without waiting out the polls; call it before stopping the server.
  */
@@ -12,15 +12,20 @@ import type { BrokerMetadata } from '../metadata/open-metadata';
 import { ackMessageHandler } from './ack-message.handler';
 import { ArrivalNotifier } from './arrival-notifier';
 import { changeInvisibleDurationHandler } from './change-invisible-duration.handler';
+import { queryAssignmentHandler } from './query-assignment.handler';
+import { queryOffsetHandler } from './query-offset.handler';
+import type { QueryRouteDeps } from './query-route.handler';
 import { receiveMessageHandler } from './receive-message.handler';
 import { v2UnaryCall } from './v2-unary';
 
 export interface ConsumerHandlersDeps {
   readonly metadata: Pick<BrokerMetadata, 'topics' | 'groups'>;
-  readonly store: Pick<MessageStore, 'queueRange' | 'onDispatch'>;
+  readonly store: Pick<MessageStore, 'queueRange' | 'offsetAtTime' | 'onDispatch'>;
   readonly consumption: PopConsumption;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where QueryAssignment takes the topic's route from: the same sources as QueryRoute. */
+  readonly route: Omit<QueryRouteDeps, 'topics'>;
 }
 
 export interface ConsumerHandlers {
@@ -33,6 +38,11 @@ export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHand
   const notifier = new ArrivalNotifier(deps.store);
   const { consumption, clock } = deps;
   const handlers: UntypedServiceImplementation = {
+    QueryAssignment: v2UnaryCall(
+      'QueryAssignment',
+      logger,
+      queryAssignmentHandler({ ...deps.route, topics: deps.metadata.topics, groups: deps.metadata.groups }),
+    ),
     ReceiveMessage: receiveMessageHandler({
       topics: deps.metadata.topics,
       groups: deps.metadata.groups,
@@ -42,6 +52,7 @@ export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHand
       clock,
       logger,
     }),
+    QueryOffset: v2UnaryCall('QueryOffset', logger, queryOffsetHandler({ topics: deps.metadata.topics, store: deps.store })),
     AckMessage: v2UnaryCall('AckMessage', logger, ackMessageHandler({ consumption, logger })),
     ChangeInvisibleDuration: v2UnaryCall('ChangeInvisibleDuration', logger, changeInvisibleDurationHandler({ consumption, logger })),
   };

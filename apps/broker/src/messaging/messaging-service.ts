@@ -16,13 +16,14 @@ import { heartbeatHandler } from './heartbeat.handler';
 import { notifyClientTerminationHandler } from './notify-client-termination.handler';
 import { queryRouteHandler } from './query-route.handler';
 import { QueuePicker } from './queue-picker';
-import { createRouteSource } from './route-source';
+import { createRouteSource, type RouteSource } from './route-source';
 import { sendMessageHandler } from './send-message.handler';
 import { telemetryHandler } from './telemetry.handler';
 import { v2UnaryCall } from './v2-unary';
 
 export interface MessagingServiceDeps {
-  readonly config: Pick<BrokerConfig, 'brokerName' | 'brokerId' | 'nameservers' | 'autoCreateTopics' | 'maxBodyBytes'>;
+  readonly config: Pick<BrokerConfig, 'brokerName' | 'brokerId' | 'nameservers' | 'autoCreateTopics' | 'maxBodyBytes'> &
+    Partial<Pick<BrokerConfig, 'pushLongPollingTimeoutMs'>>;
   readonly metadata: Pick<BrokerMetadata, 'topics' | 'groups'>;
   readonly store: Pick<MessageStore, 'append'>;
   readonly logger: Logger;
@@ -31,6 +32,8 @@ export interface MessagingServiceDeps {
   readonly advertisedAddress: () => string;
   /** More RPCs of the same service (e.g. the consumer ones), served next to the producer ones. */
   readonly moreHandlers?: UntypedServiceImplementation;
+  /** Route source shared with other handlers (closed by its owner); else one of its own, closed by close(). */
+  readonly routes?: RouteSource;
 }
 
 export interface MessagingService {
@@ -44,7 +47,8 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   const { config, metadata, logger, clock } = deps;
   const log = logger.child({ component: 'messaging' });
   const clients = new ClientRegistry(clock);
-  const routes = createRouteSource(config.nameservers, log);
+  const ownsRoutes = deps.routes === undefined;
+  const routes = deps.routes ?? createRouteSource(config.nameservers, log);
   const implementation: UntypedServiceImplementation = {
     QueryRoute: v2UnaryCall(
       'QueryRoute',
@@ -62,6 +66,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
       clients,
       logger: log,
       maxBodyBytes: config.maxBodyBytes,
+      pushLongPollingTimeoutMs: config.pushLongPollingTimeoutMs,
       groupOf: (name) => metadata.groups.get(name),
     }),
     Heartbeat: v2UnaryCall('Heartbeat', log, heartbeatHandler(clients)),
@@ -82,6 +87,8 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   return {
     registration: { name: MESSAGING_SERVICE_NAME, definition: loadMessagingService().service, implementation },
     clients,
-    close: () => routes.close(),
+    close: () => {
+      if (ownsRoutes) routes.close();
+    },
   };
 }

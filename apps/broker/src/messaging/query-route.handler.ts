@@ -30,10 +30,14 @@ export function queryRouteHandler(deps: QueryRouteDeps) {
   return async (request: WireQueryRouteRequest): Promise<WireQueryRouteResponse> => {
     const topic = request.topic?.name ?? '';
     validateTopicName(topic);
-    const route = await deps.routes.fromNameservers(topic);
-    const message_queues = route !== undefined ? fromRoute(route) : localQueues(deps, topic);
-    return { status: okV2Status(), message_queues };
+    return { status: okV2Status(), message_queues: await routeQueues(deps, topic) };
   };
+}
+
+/** The topic's queues as QueryRoute answers them: the nameservers' view, else this broker's own. */
+export async function routeQueues(deps: QueryRouteDeps, topic: string): Promise<WireMessageQueue[]> {
+  const route = await deps.routes.fromNameservers(topic);
+  return route !== undefined ? fromRoute(route) : localQueues(deps, topic);
 }
 
 function fromRoute(route: TopicRoute): WireMessageQueue[] {

@@ -102,6 +102,21 @@ export interface WireQueryRouteResponse {
   message_queues: WireMessageQueue[];
 }
 
+export interface WireQueryAssignmentRequest {
+  topic?: WireResource;
+  group?: WireResource;
+  endpoints?: WireEndpoints;
+}
+
+export interface WireAssignment {
+  message_queue: WireMessageQueue;
+}
+
+export interface WireQueryAssignmentResponse {
+  status: V2Status;
+  assignments: WireAssignment[];
+}
+
 export interface WireSendMessageRequest {
   messages?: WireMessage[];
 }

@@ -1,0 +1,166 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConsumeResult, Producer, PushConsumer, type MessageView } from 'rocketmq-client-nodejs';
+import { createBrokerAdminClient } from '@apogee/protocol';
+import { loadConfig } from '@apogee/runtime';
+import { waitFor } from '@apogee/testing';
+import { APP, brokerConfigSchema, type BrokerConfig } from '../src/config';
+import { startBroker, type RunningBroker } from '../src/start-broker';
+import { silentLogger } from './metadata-fixture';
+import { createRawV2Client, type RawV2Client } from './v2-raw-client';
+
+// The official RocketMQ 5 Node PushConsumer (rocketmq-client-nodejs) against a broker started
+// in-process: QueryAssignment (one id −1 assignment per broker, per queue for FIFO groups),
+// receive loops with auto_renew, acks, and a FAILURE nack redelivered with deliveryAttempt + 1.
+
+// The client's StandardConsumeService ignores the consumer's logger and opens its own egg-logger
+// (a file under ~/logs with a 1 s flush interval nobody stops), which keeps jest from exiting.
+jest.mock('rocketmq-client-nodejs/dist/client/Logger', () => ({
+  getDefaultLogger: () => ({ info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined }),
+}));
+
+const quietClientLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+interface AssignmentAnswer {
+  status: { code: string; message: string };
+  assignments: { message_queue: { id: number; permission: string; broker: { name: string; id: number; endpoints: { addresses: { port: number }[] } } } }[];
+}
+
+describe('MessagingService with the official Node PushConsumer', () => {
+  let dataDir: string;
+  let broker: RunningBroker | undefined;
+  let producer: Producer | undefined;
+  let raw: RawV2Client | undefined;
+  const consumers: PushConsumer[] = [];
+
+  const open = async (group: string, topic: string, consume: (message: MessageView) => ConsumeResult): Promise<PushConsumer> => {
+    const consumer = new PushConsumer({
+      consumerGroup: group,
+      endpoints: broker!.grpcAddress,
+      namespace: '',
+      subscriptions: new Map([[topic, '*']]),
+      messageListener: { consume },
+      sslEnabled: false,
+      logger: quietClientLogger,
+    });
+    consumers.push(consumer);
+    await consumer.startup();
+    return consumer;
+  };
+
+  const send = async (topic: string, count: number): Promise<string[]> => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push((await producer!.send({ topic, tag: 'T', body: Buffer.from(`${topic} ${i}`) })).messageId);
+    return ids;
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'apogee-broker-push-'));
+    const config: BrokerConfig = loadConfig(brokerConfigSchema, {
+      app: APP,
+      overrides: {
+        grpcHost: '127.0.0.1',
+        grpcPort: 0,
+        metricsHost: '127.0.0.1',
+        metricsPort: 0,
+        nameservers: [],
+        dataDir: path.join(dataDir, 'data'),
+        autoCreateTopics: true,
+        autoCreateGroups: true,
+        // short polls: a push consumer's shutdown waits out its current poll
+        pushLongPollingTimeoutMs: 2_000,
+      },
+    });
+    broker = await startBroker(config, { logger: silentLogger });
+    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['pc-orders', 'pc-retry', 'pc-offsets'], sslEnabled: false, logger: quietClientLogger });
+    await producer.startup();
+    raw = createRawV2Client(broker.grpcAddress);
+  }, 15_000);
+
+  afterAll(async () => {
+    raw?.close();
+    await Promise.all(consumers.map((consumer) => consumer.shutdown()));
+    await producer?.shutdown();
+    await broker?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }, 15_000);
+
+  it('assigns one whole broker (queue id -1) to a standard group, and every queue to a FIFO group', async () => {
+    await send('pc-orders', 1);
+    const endpoints = { scheme: 'IPv4', addresses: [{ host: '127.0.0.1', port: 0 }] };
+    const standard = await raw!.call<AssignmentAnswer>('QueryAssignment', {
+      topic: { name: 'pc-orders' },
+      group: { name: 'pc-assign' },
+      endpoints,
+    });
+    expect(standard.status.code).toBe('OK');
+    expect(standard.assignments).toHaveLength(1);
+    const [assignment] = standard.assignments;
+    expect(assignment?.message_queue).toMatchObject({ id: -1, permission: 'READ_WRITE', broker: { id: 0 } });
+    expect(assignment?.message_queue.broker.endpoints.addresses[0]?.port).toBe(Number(broker!.grpcAddress.split(':').pop()));
+
+    const admin = createBrokerAdminClient(broker!.grpcAddress);
+    try {
+      await admin.call('CreateGroup', { name: 'pc-fifo', fifo: true });
+    } finally {
+      admin.close();
+    }
+    const fifo = await raw!.call<AssignmentAnswer>('QueryAssignment', { topic: { name: 'pc-orders' }, group: { name: 'pc-fifo' }, endpoints });
+    expect(fifo.status.code).toBe('OK');
+    expect(fifo.assignments.length).toBeGreaterThan(1);
+    expect(fifo.assignments.map((a) => a.message_queue.id)).toEqual(fifo.assignments.map((_, i) => i));
+
+    const bad = await raw!.call<AssignmentAnswer>('QueryAssignment', { topic: { name: 'bad topic!' }, group: { name: 'pc-assign' }, endpoints });
+    expect(bad.status.code).not.toBe('OK');
+  });
+
+  it('answers QueryOffset by BEGINNING, END and TIMESTAMP', async () => {
+    const before = Date.now();
+    await send('pc-offsets', 3);
+    const ask = (queueId: number, policy: string, timestamp?: object) =>
+      raw!.call<{ status: { code: string }; offset: string }>('QueryOffset', {
+        message_queue: { topic: { name: 'pc-offsets' }, id: queueId },
+        query_offset_policy: policy,
+        ...(timestamp ? { timestamp } : {}),
+      });
+    const ends = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(async (id) => Number((await ask(id, 'END')).offset)));
+    expect(ends.reduce((a, b) => a + b, 0)).toBe(3);
+    const used = ends.findIndex((end) => end > 0);
+    expect(await ask(used, 'BEGINNING')).toMatchObject({ status: { code: 'OK' }, offset: '0' });
+    const past = { seconds: String(Math.floor(before / 1000) - 60), nanos: 0 };
+    expect(await ask(used, 'TIMESTAMP', past)).toMatchObject({ status: { code: 'OK' }, offset: '0' });
+    const future = { seconds: String(Math.floor(Date.now() / 1000) + 60), nanos: 0 };
+    expect(Number((await ask(used, 'TIMESTAMP', future)).offset)).toBe(ends[used]);
+    expect((await ask(99, 'END')).status.code).toBe('BAD_REQUEST');
+    expect((await raw!.call<{ status: { code: string } }>('QueryOffset', { message_queue: { topic: { name: 'pc-none' }, id: 0 } })).status.code).toBe(
+      'TOPIC_NOT_FOUND',
+    );
+  });
+
+  it('delivers every message once across two push consumers of one group', async () => {
+    const received: string[] = [];
+    const listener = (message: MessageView): ConsumeResult => {
+      received.push(message.messageId);
+      return ConsumeResult.SUCCESS;
+    };
+    await open('pc-group', 'pc-orders', listener);
+    await open('pc-group', 'pc-orders', listener);
+    const ids = await send('pc-orders', 20);
+    await waitFor(() => ids.every((id) => received.includes(id)), { timeoutMs: 8_000, intervalMs: 50, what: 'all 20 messages' });
+    // the one message sent by the first test is on the young topic too, so the new group gets it
+    expect(new Set(received).size).toBe(received.length);
+    expect(received).toHaveLength(21);
+  }, 12_000);
+
+  it('redelivers a FAILURE with deliveryAttempt + 1', async () => {
+    const attempts: number[] = [];
+    await open('pc-retry-group', 'pc-retry', (message) => {
+      attempts.push(message.deliveryAttempt ?? 0);
+      return attempts.length === 1 ? ConsumeResult.FAILURE : ConsumeResult.SUCCESS;
+    });
+    await send('pc-retry', 1);
+    await waitFor(() => attempts.length >= 2, { timeoutMs: 8_000, intervalMs: 50, what: 'a redelivery' });
+    expect(attempts.slice(0, 2)).toEqual([1, 2]);
+  }, 12_000);
+});
