@@ -3,20 +3,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Producer } from 'rocketmq-client-nodejs';
 import { checkHealth, createBrokerAdminClient, MESSAGING_SERVICE_NAME } from '@apogee/protocol';
-import { loadConfig } from '@apogee/runtime';
 import type { StoredMessage } from '@apogee/storage';
-import { APP, brokerConfigSchema, type BrokerConfig } from '../src/config';
+import type { BrokerConfig } from '../src/config';
 import { openBrokerStore } from '../src/open-store';
 import { startBroker, type RunningBroker } from '../src/start-broker';
 import { silentLogger } from './metadata-fixture';
 import { createRawV2Client, wireMessage, type RawV2Client } from './v2-raw-client';
+import { quietClientLogger, standaloneConfig } from './standalone-broker';
 
 // The official RocketMQ 5 Node client (rocketmq-client-nodejs) producing to a broker started
 // in-process on free ports: route, telemetry Settings handshake, sends, errors, shutdown.
 const MAX_BODY_BYTES = 16 * 1024;
 /** Ids of the messages the first suite expects in the store of its broker. */
 const sent: string[] = [];
-const quietClientLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 interface Started {
   broker: RunningBroker;
@@ -26,10 +25,7 @@ interface Started {
 
 async function start(overrides: Partial<BrokerConfig>): Promise<Started> {
   const dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'apogee-broker-v2-')), 'data');
-  const config = loadConfig(brokerConfigSchema, {
-    app: APP,
-    overrides: { grpcHost: '127.0.0.1', grpcPort: 0, metricsHost: '127.0.0.1', metricsPort: 0, nameservers: [], dataDir, ...overrides },
-  });
+  const config = standaloneConfig(dataDir, overrides);
   return { broker: await startBroker(config, { logger: silentLogger }), config, dataDir };
 }
 

@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConsumeResult, Producer, PushConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import { createBrokerAdminClient } from '@apogee/protocol';
-import { loadConfig } from '@apogee/runtime';
 import { waitFor } from '@apogee/testing';
-import { APP, brokerConfigSchema, type BrokerConfig } from '../src/config';
-import { startBroker, type RunningBroker } from '../src/start-broker';
-import { silentLogger } from './metadata-fixture';
+import type { RunningBroker } from '../src/start-broker';
+import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, type RawV2Client } from './v2-raw-client';
 
 // The official RocketMQ 5 Node PushConsumer (rocketmq-client-nodejs) against a broker started
@@ -20,7 +18,6 @@ jest.mock('rocketmq-client-nodejs/dist/client/Logger', () => ({
   getDefaultLogger: () => ({ info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined }),
 }));
 
-const quietClientLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 interface AssignmentAnswer {
   status: { code: string; message: string };
@@ -57,22 +54,11 @@ describe('MessagingService with the official Node PushConsumer', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'apogee-broker-push-'));
-    const config: BrokerConfig = loadConfig(brokerConfigSchema, {
-      app: APP,
-      overrides: {
-        grpcHost: '127.0.0.1',
-        grpcPort: 0,
-        metricsHost: '127.0.0.1',
-        metricsPort: 0,
-        nameservers: [],
-        dataDir: path.join(dataDir, 'data'),
-        autoCreateTopics: true,
-        autoCreateGroups: true,
-        // short polls: a push consumer's shutdown waits out its current poll
-        pushLongPollingTimeoutMs: 2_000,
-      },
+    broker = await startStandaloneBroker(path.join(dataDir, 'data'), {
+      autoCreateTopics: true,
+      autoCreateGroups: true,
+      pushLongPollingTimeoutMs: 2_000, // short polls: a push consumer's shutdown waits out its current poll
     });
-    broker = await startBroker(config, { logger: silentLogger });
     producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['pc-orders', 'pc-retry', 'pc-offsets'], sslEnabled: false, logger: quietClientLogger });
     await producer.startup();
     raw = createRawV2Client(broker.grpcAddress);

@@ -2,13 +2,13 @@ import { Producer } from 'rocketmq-client-nodejs';
 import { waitFor } from '@apogee/testing';
 import { useRegistrationCluster } from './registration-fixture';
 import { createRawV2Client } from './v2-raw-client';
+import { quietClientLogger } from './standalone-broker';
 
 // QueryRoute from the nameservers' view: a topic on two brokers, reached by the official Node
 // producer through one of them as its access point.
 const cluster = useRegistrationCluster();
 jest.setTimeout(20_000); // spawns a nameserver process
 
-const quietClientLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 describe('QueryRoute with nameservers', () => {
   it('answers with every broker serving the topic, and the producer sends to both', async () => {

@@ -4,17 +4,14 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import { createBrokerAdminClient, loadMessagingService } from '@apogee/protocol';
-import { loadConfig } from '@apogee/runtime';
 import { waitFor } from '@apogee/testing';
-import { APP, brokerConfigSchema, type BrokerConfig } from '../src/config';
-import { startBroker, type RunningBroker } from '../src/start-broker';
-import { silentLogger } from './metadata-fixture';
+import type { RunningBroker } from '../src/start-broker';
+import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, type RawV2Client } from './v2-raw-client';
 
 // The official RocketMQ 5 Node SimpleConsumer (rocketmq-client-nodejs) against a broker started
 // in-process: receive (POP with long polling), ack, changeInvisibleDuration, redelivery with
 // deliveryAttempt + 1, two groups, tag filters, and a restart on the same data directory.
-const quietClientLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 /** awaitDuration of the consumers: short, so empty receives end fast. */
 const AWAIT_MS = 1_000;
 const INVISIBLE_MS = 10_000;
@@ -23,21 +20,8 @@ async function newDataDir(): Promise<string> {
   return path.join(await mkdtemp(path.join(tmpdir(), 'apogee-broker-simple-')), 'data');
 }
 
-async function startOn(dataDir: string): Promise<RunningBroker> {
-  const config: BrokerConfig = loadConfig(brokerConfigSchema, {
-    app: APP,
-    overrides: {
-      grpcHost: '127.0.0.1',
-      grpcPort: 0,
-      metricsHost: '127.0.0.1',
-      metricsPort: 0,
-      nameservers: [],
-      dataDir,
-      autoCreateTopics: true,
-      autoCreateGroups: true,
-    },
-  });
-  return startBroker(config, { logger: silentLogger });
+function startOn(dataDir: string): Promise<RunningBroker> {
+  return startStandaloneBroker(dataDir, { autoCreateTopics: true, autoCreateGroups: true });
 }
 
 function producerFor(broker: RunningBroker, topics: string[]): Producer {

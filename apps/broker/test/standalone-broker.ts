@@ -1,0 +1,20 @@
+import { loadConfig } from '@apogee/runtime';
+import { APP, brokerConfigSchema, type BrokerConfig } from '../src/config';
+import { startBroker, type RunningBroker } from '../src/start-broker';
+import { silentLogger } from './metadata-fixture';
+
+/** For the official client's `logger` option: keeps test output clean (it logs to a file otherwise). */
+export const quietClientLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+/** The config of a broker on loopback port 0 with no nameservers, data in `dataDir`. */
+export function standaloneConfig(dataDir: string, overrides: Partial<BrokerConfig> = {}): BrokerConfig {
+  return loadConfig(brokerConfigSchema, {
+    app: APP,
+    overrides: { grpcHost: '127.0.0.1', grpcPort: 0, metricsHost: '127.0.0.1', metricsPort: 0, nameservers: [], dataDir, ...overrides },
+  });
+}
+
+/** A broker started in-process on loopback port 0, standalone (no nameservers), silent. */
+export function startStandaloneBroker(dataDir: string, overrides: Partial<BrokerConfig> = {}): Promise<RunningBroker> {
+  return startBroker(standaloneConfig(dataDir, overrides), { logger: silentLogger });
+}
