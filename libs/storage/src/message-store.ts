@@ -116,7 +116,7 @@ export class MessageStore {
         if (++sinceCommit % DISPATCH_COMMIT_EVERY === 0) dispatcher.commit();
       },
       {
-        onWritten: () => dispatcher.dispatchUpTo(store?.maxPhysicalOffset ?? 0),
+        onWritten: (writtenEnd) => dispatcher.dispatchUpTo(writtenEnd),
         onFailed: (err) => {
           dispatcher.dropPending();
           store?.fail(err);

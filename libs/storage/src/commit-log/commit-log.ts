@@ -13,7 +13,7 @@ import { PREFIX_BYTES } from '../codec/record-layout';
 import { StorageError } from '../errors';
 import { fsyncDirSync } from '../io/fsync-dir';
 import { listSegmentBases } from '../io/segment-names';
-import { LogWriter, type WrittenChunk } from './log-writer';
+import { LogWriter } from './log-writer';
 import { scanLog, type Corruption, type RecordVisitor } from './log-scanner';
 import { Segment } from './segment';
 
@@ -56,13 +56,13 @@ export class CommitLog {
     private readonly options: CommitLogOptions,
     segments: Segment[],
     end: PhysicalOffset,
-    onWritten: (chunks: readonly WrittenChunk[]) => void,
+    onWritten: (writtenEnd: PhysicalOffset) => void,
     onFailed: (err: StorageError) => void,
   ) {
     this.segments = segments;
     this.writer = new LogWriter(end, options.maxBatchBytes, {
-      onWritten: (chunks) => {
-        onWritten(chunks);
+      onWritten: (writtenEnd) => {
+        onWritten(writtenEnd);
         if (this.writer.writtenEnd - this.writer.syncedEnd >= options.flushDirtyBytes) this.writer.requestSync();
       },
       onFailed,
@@ -82,7 +82,7 @@ export class CommitLog {
     options: CommitLogOptions,
     scanFrom: PhysicalOffset,
     visit: RecordVisitor,
-    hooks: { onWritten: (chunks: readonly WrittenChunk[]) => void; onFailed: (err: StorageError) => void },
+    hooks: { onWritten: (writtenEnd: PhysicalOffset) => void; onFailed: (err: StorageError) => void },
   ): { log: CommitLog; recovery: LogRecovery } {
     mkdirSync(options.dir, { recursive: true });
     const segments = listSegmentBases(options.dir).map((base) => Segment.open(options.dir, base, false));
@@ -197,14 +197,9 @@ export class CommitLog {
     return buf;
   }
 
-  /** Scans [from, maxOffset) again (e.g. to rebuild derived data); stops at a corrupt record. */
-  scan(from: PhysicalOffset, visit: RecordVisitor): { end: PhysicalOffset; corruption: Corruption | null } {
-    return scanLog(this.segments, this.options.segmentBytes, Math.max(from, this.minOffset), visit);
-  }
-
-  /** Segments other than the active one, oldest first (retention candidates). */
-  inactiveSegments(): readonly Segment[] {
-    return this.segments.slice(0, -1);
+  /** The oldest segment unless it is the active one (the retention candidate). */
+  oldestInactiveSegment(): Segment | undefined {
+    return this.segments.length > 1 ? this.segments[0] : undefined;
   }
 
   /** Deletes the oldest segment: never the active one, nor one with a write or sync to come. */

@@ -21,15 +21,9 @@ interface Chunk {
   readonly owner: Buffer;
 }
 
-export interface WrittenChunk {
-  readonly position: number; // PhysicalOffset of bytes[0]
-  readonly bytes: Buffer;
-}
-
 export interface LogWriterHooks {
-  /** These bytes (whole records) are written, in the page cache: dispatch them. Called before the
-   * buffers go back to the pool, so the hook must not keep them. */
-  readonly onWritten: (chunks: readonly WrittenChunk[]) => void;
+  /** Every byte before `writtenEnd` is written (in the page cache): dispatch up to there. */
+  readonly onWritten: (writtenEnd: number) => void;
   /** The first I/O failure; the writer is read-only from now on. */
   readonly onFailed: (err: StorageError) => void;
 }
@@ -191,7 +185,7 @@ export class LogWriter {
       }
       this.dirtySegments.add(first.segment);
       this.writtenEnd = first.position + bytes;
-      this.hooks.onWritten(batch);
+      this.hooks.onWritten(this.writtenEnd);
       for (const c of batch) this.pool.give(c.owner);
       this.writeWaiters.releaseUpTo(this.writtenEnd);
       this.kickSync();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConsumeQueue } from './consume-queue';
 
@@ -72,13 +72,6 @@ export class ConsumeQueueStore {
 
   async syncAll(): Promise<void> {
     await Promise.all(this.all().map((q) => q.sync()));
-  }
-
-  /** Deletes every consume queue (they are derived and can be rebuilt from the commit log). */
-  deleteAll(): void {
-    this.closeAll();
-    if (existsSync(this.root)) rmSync(this.root, { recursive: true, force: true });
-    mkdirSync(this.root, { recursive: true });
   }
 
   closeAll(): void {

@@ -38,7 +38,7 @@ export function applyRetention(
   let bytesFreed = 0;
   const reasons: ('expired' | 'disk-high')[] = [];
   for (;;) {
-    const oldest = log.inactiveSegments()[0];
+    const oldest = log.oldestInactiveSegment();
     if (!oldest) break;
     const expired = nowMs - oldest.modifiedMs() > policy.retentionMs;
     const diskHigh = !expired && diskUsage() > policy.diskHighWatermark;

@@ -71,7 +71,15 @@ function appender(store: MessageStore, failed: () => boolean) {
 }
 
 /** The next open sees a crash and every acknowledged message is there, intact. */
-async function expectRecoveredAfterFailure(dir: string, acked: Outcome[], flushMode: FlushMode): Promise<void> {
+/** Appends that all resolved before any failure, as outcomes. */
+function ackedOutcomes(acked: AppendResult[]): Outcome[] {
+  return acked.map((ack, seq) => ({ seq, ack, result: 'ok', issuedAfterFailure: false, settledAfterFailure: false }));
+}
+
+/** With the real fs back: the store left its abort marker, and every acknowledged append survived. */
+async function expectRecoveredAfterFailure(dir: string, outcomes: Outcome[], flushMode: FlushMode): Promise<void> {
+  jest.restoreAllMocks();
+  const acked = outcomes.filter((o) => o.result === 'ok');
   expect(exists(dir, 'abort')).toBe(true);
   const store = await MessageStore.open({ dir, ...SMALL_STORE, flushMode });
   try {
@@ -106,12 +114,7 @@ describe('crash: a failed write or sync is sticky', () => {
     expect(a.outcomes.filter((o) => o.seq >= 80).map((o) => o.result)).toEqual(Array(20).fill('STORAGE_READ_ONLY'));
 
     await expect(store.close()).resolves.toBeUndefined();
-    jest.restoreAllMocks();
-    await expectRecoveredAfterFailure(
-      dir,
-      a.outcomes.filter((o) => o.result === 'ok'),
-      'SYNC',
-    );
+    await expectRecoveredAfterFailure(dir, a.outcomes, 'SYNC');
   });
 
   it('ASYNC, writev fails: pending appends get IO_ERROR and nothing of them is dispatched; later ones STORAGE_READ_ONLY', async () => {
@@ -143,12 +146,7 @@ describe('crash: a failed write or sync is sticky', () => {
     expect((err as StorageError).message).toMatch(/read-only after an I\/O error: commit log write failed/);
 
     await store.close();
-    jest.restoreAllMocks();
-    await expectRecoveredAfterFailure(
-      dir,
-      a.outcomes.filter((o) => o.result === 'ok'),
-      'ASYNC',
-    );
+    await expectRecoveredAfterFailure(dir, a.outcomes, 'ASYNC');
   });
 
   it('ASYNC, a short write is a failure too', async () => {
@@ -163,7 +161,6 @@ describe('crash: a failed write or sync is sticky', () => {
     expect(results.map((r) => (r.status === 'rejected' ? (r.reason as StorageError).code : 'ok'))).toEqual(Array(10).fill('IO_ERROR'));
     await expect((async () => store.append(messageOf(10)))()).rejects.toMatchObject({ code: 'STORAGE_READ_ONLY' });
     await store.close();
-    jest.restoreAllMocks();
     await expectRecoveredAfterFailure(dir, [], 'ASYNC');
   });
 
@@ -176,12 +173,7 @@ describe('crash: a failed write or sync is sticky', () => {
     await waitUntil(() => failed, () => 'the flush timer to sync');
     await expect((async () => store.append(messageOf(20)))()).rejects.toMatchObject({ code: 'STORAGE_READ_ONLY' });
     await store.close();
-    jest.restoreAllMocks();
-    await expectRecoveredAfterFailure(
-      dir,
-      acked.map((ack, seq) => ({ seq, ack, result: 'ok', issuedAfterFailure: false, settledAfterFailure: false })),
-      'ASYNC',
-    );
+    await expectRecoveredAfterFailure(dir, ackedOutcomes(acked), 'ASYNC');
   });
 
   it('a failed checkpoint (consume-queue sync) is sticky too', async () => {
@@ -192,11 +184,6 @@ describe('crash: a failed write or sync is sticky', () => {
     await expect(store.checkpoint()).rejects.toMatchObject({ code: 'IO_ERROR' });
     await expect((async () => store.append(messageOf(20)))()).rejects.toMatchObject({ code: 'STORAGE_READ_ONLY' });
     await store.close();
-    jest.restoreAllMocks();
-    await expectRecoveredAfterFailure(
-      dir,
-      acked.map((ack, seq) => ({ seq, ack, result: 'ok', issuedAfterFailure: false, settledAfterFailure: false })),
-      'SYNC',
-    );
+    await expectRecoveredAfterFailure(dir, ackedOutcomes(acked), 'SYNC');
   });
 });
