@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { MetaTable } from './meta-table';
+import { waitUntil } from '../../test/wait-until';
 
 const ACKS_BEFORE_KILL = [150, 600];
 const WAIT_TIMEOUT_MS = 8000;
@@ -12,14 +13,6 @@ const FIXTURE = path.join(__dirname, 'kill-writer.fixture.ts');
 
 let dir: string;
 let child: ChildProcess | undefined;
-
-async function waitFor(condition: () => boolean, what: () => string): Promise<void> {
-  const deadline = Date.now() + WAIT_TIMEOUT_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Runs the writer until `acks` writes were acknowledged, kills it with SIGKILL, returns the acks. */
 async function runAndKill(run: number, acks: number): Promise<Map<number, number>> {
@@ -43,10 +36,10 @@ async function runAndKill(run: number, acks: number): Promise<Map<number, number
       count += 1;
     }
   });
-  await waitFor(() => count >= acks || exited, () => `${acks} acks (got ${count}; stderr: ${stderr})`);
+  await waitUntil(() => count >= acks || exited, () => `${acks} acks (got ${count}; stderr: ${stderr})`, WAIT_TIMEOUT_MS);
   expect(exited).toBe(false);
   proc.kill('SIGKILL');
-  await waitFor(() => exited, () => 'the writer to exit');
+  await waitUntil(() => exited, () => 'the writer to exit', WAIT_TIMEOUT_MS);
   child = undefined;
   return acked;
 }

@@ -126,11 +126,4 @@ export function queueSnapshot(store: MessageStore): Record<string, { min: number
   return out;
 }
 
-/** Polls `condition` (no fixed sleeps); throws with `what()` after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { waitUntil } from '../wait-until';
