@@ -176,7 +176,7 @@ export class PopConsumption {
   }
 
   /** Where new messages are read from: the stored next offset, or the start for a new group. */
-  private nextOffset(ref: QueueRef): number {
+  nextOffset(ref: QueueRef): number {
     const stored = this.offsets.get(ref);
     if (stored !== undefined) return stored.nextOffset;
     // RocketMQ's pop init offset: a queue still starting at 0 is read from its start, else from its end.

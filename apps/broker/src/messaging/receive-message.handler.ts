@@ -20,7 +20,7 @@
  * they are made visible again after RELEASE_INVISIBLE_MS.
  */
 import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
-import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
+import { ApogeeError, okV2Status, type V2Status } from '@apogee/protocol';
 import { isReadable, validateTopicName, type TopicConfig } from '@apogee/routing';
 import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
@@ -31,7 +31,7 @@ import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import type { ArrivalNotifier } from './arrival-notifier';
 import { deliveredMessage } from './delivered-message';
-import { clientIdOf } from './v2-unary';
+import { clientIdOf, v2RefusalOf } from './v2-unary';
 import { millisOf, timestampOf, type WireReceiveMessageRequest, type WireReceiveMessageResponse } from './v2-wire';
 
 export const MAX_BATCH_SIZE = 32;
@@ -95,9 +95,7 @@ async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, ca
     popped = await longPoll(deps, rotation, params, () => cancelled, cancel);
     status = popped.length > 0 ? okV2Status() : { code: 'MESSAGE_NOT_FOUND', message: 'no new message' };
   } catch (err) {
-    status = v2StatusOf(err);
-    if (status.code === 'INTERNAL_SERVER_ERROR') deps.logger.error({ err, method: 'ReceiveMessage' }, 'request failed');
-    else deps.logger.debug({ method: 'ReceiveMessage', code: status.code, error: status.message }, 'request refused');
+    status = v2RefusalOf(err, 'ReceiveMessage', deps.logger);
   }
   if (cancelled) {
     if (params !== undefined) await release(deps, params, popped);
@@ -220,9 +218,7 @@ async function popAcrossQueues(deps: ReceiveMessageDeps, rotation: Map<string, n
 
 /** Cheap check before a pop (which writes and syncs): new entries, or a redelivery due. */
 function hasWork(deps: ReceiveMessageDeps, params: ReceiveParams, ref: QueueRef, now: number): boolean {
-  const { min, max } = deps.store.queueRange(ref.topic, ref.queueId);
-  const next = deps.consumption.position(ref)?.nextOffset ?? (min === 0 ? 0 : max);
-  if (next < max) return true;
+  if (deps.consumption.nextOffset(ref) < deps.store.queueRange(ref.topic, ref.queueId).max) return true;
   return deps.consumption.inflight
     .list(ref)
     .some((m) => m.invisibleUntilMs <= now && m.deliveryAttempt < params.maxDeliveryAttempts);

@@ -3,7 +3,7 @@
  * scheme (IPv4, IPv6, DOMAIN_NAME), broker id 0 for masters, the queue's permission as the v2
  * enum name and the topic's accepted message types.
  */
-import { isReadable, isWritable, parseBrokerAddress, type MessageQueue, type Permission } from '@apogee/routing';
+import { parseBrokerAddress, toV2Permission, type MessageQueue } from '@apogee/routing';
 import type { WireEndpoints, WireMessageQueue } from './v2-wire';
 
 /** Endpoints{scheme, [one address]} of a host:port. */
@@ -12,20 +12,12 @@ export function endpointsOf(address: string): WireEndpoints {
   return { scheme: parsed.scheme, addresses: [{ host: parsed.host, port: parsed.port }] };
 }
 
-export function v2Permission(permission: Permission): string {
-  const read = isReadable(permission);
-  const write = isWritable(permission);
-  if (read && write) return 'READ_WRITE';
-  if (read) return 'READ';
-  return write ? 'WRITE' : 'NONE';
-}
-
 /** A routing MessageQueue as a v2 MessageQueue served by the broker at `address`. */
 export function v2MessageQueue(queue: MessageQueue, brokerId: number, address: string): WireMessageQueue {
   return {
     topic: { resource_namespace: '', name: queue.topic },
     id: queue.queueId,
-    permission: v2Permission(queue.permission),
+    permission: toV2Permission(queue.permission),
     broker: { name: queue.brokerName, id: brokerId, endpoints: endpointsOf(address) },
     accept_message_types: [...queue.acceptMessageTypes],
   };

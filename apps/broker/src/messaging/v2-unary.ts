@@ -24,6 +24,17 @@ export function clientIdOf(metadata: Metadata): string {
 }
 
 /**
+ * The in-band v2 status answering `err`, mapped once through the error registry and logged:
+ * unregistered errors (INTERNAL_SERVER_ERROR) at error with the cause, refusals at debug.
+ */
+export function v2RefusalOf(err: unknown, method: string, logger: Logger): ReturnType<typeof v2StatusOf> {
+  const status = v2StatusOf(err);
+  if (status.code === 'INTERNAL_SERVER_ERROR') logger.error({ err, method }, 'request failed');
+  else logger.debug({ method, code: status.code, error: status.message }, 'request refused');
+  return status;
+}
+
+/**
  * Adapts a v2 handler to grpc-js. RocketMQ answers business errors in-band: every failure
  * becomes `{ status: <v2 code, message> }` with gRPC OK, mapped once through the error registry;
  * unregistered errors are INTERNAL_SERVER_ERROR with a generic message and logged with the cause.
@@ -33,12 +44,7 @@ export function v2UnaryCall<Req, Res>(
   logger: Logger,
   handle: V2UnaryHandler<Req, Res>,
 ): handleUnaryCall<Req, Res | { status: ReturnType<typeof v2StatusOf> }> {
-  const refuse = (err: unknown): { status: ReturnType<typeof v2StatusOf> } => {
-    const status = v2StatusOf(err);
-    if (status.code === 'INTERNAL_SERVER_ERROR') logger.error({ err, method }, 'request failed');
-    else logger.debug({ method, code: status.code, error: status.message }, 'request refused');
-    return { status };
-  };
+  const refuse = (err: unknown): { status: ReturnType<typeof v2StatusOf> } => ({ status: v2RefusalOf(err, method, logger) });
   return (call, callback) => {
     let result: Res | Promise<Res>;
     try {
