@@ -9,7 +9,7 @@ import { formatTable } from './table';
 const RESULT_TEXT = { created: 'created', exists: 'exists (same settings)', failed: 'FAILED' } as const;
 
 /** 0 when every broker has the object now (created or already there), else 1. */
-export function exitCodeOf(outcomes: readonly BrokerOutcome<unknown>[]): ExitCode {
+function exitCodeOf(outcomes: readonly BrokerOutcome<unknown>[]): ExitCode {
   return outcomes.every((o) => o.result !== 'failed') ? EXIT_OK : EXIT_FAILURE;
 }
 
@@ -26,13 +26,13 @@ export function renderOutcomes(outcomes: readonly BrokerOutcome<unknown>[]): str
 }
 
 /** A one-line summary for stderr when some brokers failed. */
-export function failureSummary(what: string, outcomes: readonly BrokerOutcome<unknown>[]): string | undefined {
+function failureSummary(what: string, outcomes: readonly BrokerOutcome<unknown>[]): string | undefined {
   const failed = outcomes.filter((o) => o.result === 'failed').length;
   return failed === 0 ? undefined : `${what} failed on ${failed} of ${outcomes.length} broker${outcomes.length === 1 ? '' : 's'}`;
 }
 
 /** The outcomes as --json reports them. */
-export function outcomesJson<T, J>(outcomes: readonly BrokerOutcome<T>[], valueJson: (value: T) => J): object[] {
+function outcomesJson<T, J>(outcomes: readonly BrokerOutcome<T>[], valueJson: (value: T) => J): object[] {
   return outcomes.map((o) => ({
     brokerName: o.brokerName,
     address: o.address || null,

@@ -5,10 +5,11 @@ import { BROKER_NAME, CLUSTER_NAME, startTestCluster, type TestCluster } from '.
 let cluster: TestCluster;
 let ns: string[];
 
+// Spawning two services can take longer than jest's 5 s default under load; the fixture has its own limits.
 beforeAll(async () => {
   cluster = await startTestCluster();
   ns = ['--nameserver', cluster.nameserver];
-});
+}, 60_000);
 
 afterAll(async () => {
   await cluster?.stop();

@@ -8,6 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadApogeeProto, serviceAt } from './proto-loader';
+import { callUnary } from './unary-client';
 
 export const BROKER_ADMIN_PROTO = 'apogee/broker/v1/admin.proto';
 export const BROKER_ADMIN_SERVICE = 'apogee.broker.v1.BrokerAdmin';
@@ -99,27 +100,12 @@ export interface BrokerAdminClient {
   close(): void;
 }
 
-type RawUnary = (
-  request: unknown,
-  options: grpc.CallOptions,
-  callback: (err: grpc.ServiceError | null, response?: unknown) => void,
-) => grpc.ClientUnaryCall;
-
 /** An insecure BrokerAdmin client for host:port. Close it with client.close(). */
 export function createBrokerAdminClient(address: string): BrokerAdminClient {
   const Service = loadBrokerAdminService();
-  const raw = new Service(address, grpc.credentials.createInsecure()) as unknown as grpc.Client &
-    Record<BrokerAdminMethod, RawUnary>;
+  const raw = new Service(address, grpc.credentials.createInsecure());
   return {
-    call(method, request, options = {}) {
-      const deadline = Date.now() + (options.timeoutMs ?? 5_000);
-      return new Promise((resolve, reject) => {
-        raw[method].call(raw, request, { deadline }, (err, response) => {
-          if (err) reject(err);
-          else resolve(response as never);
-        });
-      });
-    },
+    call: (method, request, options = {}) => callUnary(raw, method, request, options.timeoutMs ?? 5_000) as never,
     close: () => raw.close(),
   };
 }

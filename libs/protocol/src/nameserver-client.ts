@@ -26,6 +26,7 @@ import {
   type WireRegisterBrokerResponse,
   type WireUnregisterBrokerResponse,
 } from './nameserver-wire';
+import { callUnary } from './unary-client';
 
 /** HTTP/2 flow-control window of the client channel. */
 export const NAMESERVER_CLIENT_FLOW_CONTROL_WINDOW_BYTES = 1024 * 1024;
@@ -59,12 +60,6 @@ export interface NameServerClient {
   close(): void;
 }
 
-type UnaryMethod = (
-  request: object,
-  options: grpc.CallOptions,
-  callback: (err: grpc.ServiceError | null, response?: unknown) => void,
-) => grpc.ClientUnaryCall;
-
 /** Creates a plaintext client for the nameserver at host:port; close it when done. */
 export function createNameServerClient(address: string, options: NameServerClientOptions = {}): NameServerClient {
   const Client = loadNameServerService();
@@ -73,14 +68,8 @@ export function createNameServerClient(address: string, options: NameServerClien
     'grpc-node.flow_control_window': NAMESERVER_CLIENT_FLOW_CONTROL_WINDOW_BYTES,
   });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const call = <T>(method: string, request: object): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const fn = client[method] as UnaryMethod;
-      fn.call(client, request, { deadline: Date.now() + timeoutMs }, (err, response) => {
-        if (err) reject(err);
-        else resolve((response ?? {}) as T);
-      });
-    });
+  const call = async <T>(method: string, request: object): Promise<T> =>
+    ((await callUnary(client, method, request, timeoutMs)) ?? {}) as T;
 
   return {
     address,
