@@ -5,7 +5,8 @@ import { appendPaced, freshDir, messageFactory, progress } from './common';
 /**
  * 2. ASYNC append throughput: one producer appends same-size messages with a bounded number of
  * bytes outstanding until `targetBytes` (and at least `minMs`), then closes the store, which
- * writes and fdatasyncs everything. The figure covers open → close done.
+ * writes and fdatasyncs everything. `batch` messages go in each call: 1 is one append() per
+ * message, 32 is one appendBatch() per 32 (what a SendMessage carrying 32 messages costs). The figure covers open → close done.
  */
 
 export interface AsyncOptions {
@@ -14,6 +15,8 @@ export interface AsyncOptions {
   readonly minMs: number;
   readonly maxMs: number;
   readonly maxOutstandingBytes: number;
+  /** Messages per append call (1: append(); more: appendBatch()). */
+  readonly batch: number;
   /** Keep the store folder (for the read measurement) instead of deleting it. */
   readonly keep?: boolean;
 }
@@ -35,7 +38,7 @@ export interface AsyncResult {
 }
 
 export async function measureAsyncAppend(o: AsyncOptions): Promise<AsyncResult> {
-  const dir = freshDir(`async-${o.bodyBytes}`);
+  const dir = freshDir(`async-${o.bodyBytes}-${o.batch}`);
   const message = messageFactory(o.bodyBytes);
   try {
     const cpu0 = process.cpuUsage();
@@ -62,7 +65,7 @@ export async function measureAsyncAppend(o: AsyncOptions): Promise<AsyncResult> 
       elu,
     };
     progress(
-      `async ${o.bodyBytes} B: ${r.messages} msgs of ${r.recordSize} B in ${seconds.toFixed(2)} s ` +
+      `async ${o.bodyBytes} B ×${o.batch}: ${r.messages} msgs of ${r.recordSize} B in ${seconds.toFixed(2)} s ` +
         `(close ${result.closeMs.toFixed(0)} ms, ${result.cpuUsPerMsg.toFixed(2)} µs CPU/msg, ELU ${elu.toFixed(2)})`,
     );
     return result;

@@ -53,6 +53,8 @@ export interface PacedOptions {
   readonly maxMs: number;
   /** Most record bytes appended but not yet acknowledged. */
   readonly maxOutstandingBytes: number;
+  /** Messages per append call: 1 uses append(), more use appendBatch() (as a SendMessage of N does). */
+  readonly batch?: number;
   /** Called after each acknowledged window (progress reports). */
   readonly onWindow?: (bytes: number, messages: number) => void;
 }
@@ -99,12 +101,38 @@ export async function appendPaced(
       await settleOldest();
       continue;
     }
-    const batch: Promise<{ totalBytes: number }>[] = new Array(perWindow);
-    for (let k = 0; k < perWindow; k++) batch[k] = store.append(message(issued++));
-    windows.push(Promise.all(batch).then((rs) => rs.reduce((sum, r) => sum + r.totalBytes, 0)));
+    windows.push(appendWindow(store, message, issued, perWindow, o.batch ?? 1));
+    issued += perWindow;
   }
   while (windows.length > 0) await settleOldest();
   return { messages: acked, recordBytes, recordSize, ms: performance.now() - started };
+}
+
+/** Appends messages [from, from + count) in calls of `batch`; resolves with their record bytes. */
+async function appendWindow(
+  store: MessageStore,
+  message: (i: number) => MessageInput,
+  from: number,
+  count: number,
+  batch: number,
+): Promise<number> {
+  const calls: Promise<unknown>[] = [];
+  for (let i = from; i < from + count; i += batch) {
+    if (batch === 1) {
+      calls.push(store.append(message(i)));
+      continue;
+    }
+    const inputs: MessageInput[] = [];
+    for (let k = i; k < Math.min(i + batch, from + count); k++) inputs.push(message(k));
+    calls.push(store.appendBatch(inputs));
+  }
+  const results = (await Promise.all(calls)).flat() as Array<{ totalBytes: number }>;
+  let bytes = 0;
+  for (const r of results) {
+    if (r instanceof Error) throw r;
+    bytes += r.totalBytes;
+  }
+  return bytes;
 }
 
 /**

@@ -21,6 +21,13 @@ export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 /** Codes a caller may retry later with a chance of success (the condition can clear). */
 const RETRIABLE: ReadonlySet<StorageErrorCode> = new Set<StorageErrorCode>(['DISK_FULL']);
 
+/** Codes that reject one message for what it is; the store itself is fine. */
+export const VALIDATION_CODES: ReadonlySet<StorageErrorCode> = new Set<StorageErrorCode>([
+  'MESSAGE_TOO_LARGE',
+  'INVALID_NAME',
+  'INVALID_MESSAGE',
+]);
+
 export class StorageError extends Error {
   readonly retriable: boolean;
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTempDir } from '../test/temp-dir';
+import { StorageError } from './errors';
 import { MessageStore } from './message-store';
 import type { MessageInput } from './codec/record-codec';
 
@@ -35,6 +36,17 @@ describe('MessageStore', () => {
     expect(m.body.toString()).toBe(msg(7).body.toString());
     expect(store.queueRange('orders', 1)).toEqual({ min: 0, max: 250 });
     await store.close();
+  });
+
+  it.each(['ASYNC', 'SYNC'] as const)('appends a batch with one acknowledgement; a bad message fails alone (%s)', async (flushMode) => {
+    const store = await MessageStore.open({ dir: dir(), ...small, flushMode });
+    const batch = [msg(0), msg(1, { topic: 'bad topic' }), msg(2), msg(4, { body: Buffer.alloc(small.maxBodyBytes + 1) })];
+    const results = await store.appendBatch(batch);
+    expect(results.map((r) => (r instanceof StorageError ? r.code : r.queueOffset))).toEqual([0, 'INVALID_NAME', 1, 'MESSAGE_TOO_LARGE']);
+    if (flushMode === 'SYNC') expect(store.syncedPhysicalOffset).toBe(store.maxPhysicalOffset);
+    expect(store.readQueue('orders', 0, 0, 10).map((m) => m.messageId)).toEqual(['id-0', 'id-2']);
+    await store.close();
+    await expect(store.appendBatch([msg(6)])).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   });
 
   it('rolls segments and survives a clean reopen', async () => {

@@ -16,7 +16,7 @@ import { tagHashOf } from './consume-queue/cq-entry';
 import type { CqEntry } from './consume-queue/cq-entry';
 import { ConsumeQueueStore } from './consume-queue/consume-queue-store';
 import { Dispatcher, type AppendedRecord, type DispatchListener } from './dispatch/dispatcher';
-import { StorageError } from './errors';
+import { StorageError, VALIDATION_CODES } from './errors';
 import { abortMarkerExists, createAbortMarker, removeAbortMarker } from './recovery/abort-marker';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './recovery/checkpoint';
 import { readManifest, writeManifest } from './consume-queue/queue-manifest';
@@ -156,8 +156,41 @@ export class MessageStore {
     }
   }
 
+  /**
+   * Appends several messages with one acknowledgement: they are written in order, and the promise
+   * resolves once the last is durable under the flush mode. A message that fails validation gets
+   * its StorageError in its slot and the others are still stored (SendMessage's per-entry
+   * answer); a write or sync failure, or a store that cannot take appends, rejects the whole call.
+   */
+  appendBatch(inputs: readonly MessageInput[]): Promise<Array<AppendResult | StorageError>> {
+    try {
+      this.checkWritable();
+      const results = new Array<AppendResult | StorageError>(inputs.length);
+      let end = -1;
+      for (let i = 0; i < inputs.length; i++) {
+        try {
+          const record = this.appendRecord(inputs[i]);
+          results[i] = record;
+          end = record.physicalOffset + record.totalBytes;
+        } catch (err) {
+          if (!(err instanceof StorageError) || !VALIDATION_CODES.has(err.code)) throw err;
+          results[i] = err;
+        }
+      }
+      return end < 0 ? Promise.resolve(results) : this.log.whenDurable(end, results);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   private appendNow(input: MessageInput): Promise<AppendResult> {
     this.checkWritable();
+    const record = this.appendRecord(input);
+    return this.log.whenDurable(record.physicalOffset + record.totalBytes, record);
+  }
+
+  /** Encodes one message at the end of the log and queues it for dispatch. Call checkWritable first. */
+  private appendRecord(input: MessageInput): AppendResult {
     const prepared = prepareRecord(input, this.recordContext, this.scratch);
     const slot = this.slotOf(input.topic, input.queueId);
     const queueOffset = slot.next;
@@ -175,7 +208,7 @@ export class MessageStore {
       storeTimestampMs,
     };
     this.dispatcher.enqueue(record, slot.queue);
-    return this.log.whenDurable(physicalOffset + prepared.totalBytes, record);
+    return record;
   }
 
   /** The message at `physicalOffset` (CRC-checked; a corrupt record throws CORRUPT_RECORD). */

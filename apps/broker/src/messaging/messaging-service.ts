@@ -25,7 +25,7 @@ export interface MessagingServiceDeps {
   readonly config: Pick<BrokerConfig, 'brokerName' | 'brokerId' | 'nameservers' | 'autoCreateTopics' | 'maxBodyBytes'> &
     Partial<Pick<BrokerConfig, 'pushLongPollingTimeoutMs'>>;
   readonly metadata: Pick<BrokerMetadata, 'topics' | 'groups'>;
-  readonly store: Pick<MessageStore, 'append'>;
+  readonly store: Pick<MessageStore, 'appendBatch'>;
   readonly logger: Logger;
   readonly clock: Clock;
   /** host:port clients reach this broker at; known only once gRPC is bound. */

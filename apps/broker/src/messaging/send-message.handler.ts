@@ -15,7 +15,7 @@
 import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
 import type { Clock } from '@apogee/runtime';
 import type { MessageType, TopicConfig } from '@apogee/routing';
-import type { MessageStore } from '@apogee/storage';
+import type { MessageInput, MessageStore } from '@apogee/storage';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import { assertMessageType } from '../metadata/topic-checks';
 import { checkMessage, type CheckedMessage } from './message-validation';
@@ -27,7 +27,7 @@ const STORABLE_TYPES: ReadonlySet<MessageType> = new Set(['NORMAL', 'FIFO']);
 
 export interface SendMessageDeps {
   readonly topics: TopicRegistry;
-  readonly store: Pick<MessageStore, 'append'>;
+  readonly store: Pick<MessageStore, 'appendBatch'>;
   readonly queues: QueuePicker;
   readonly maxBodyBytes: number;
   readonly clock: Clock;
@@ -53,11 +53,14 @@ export function sendMessageHandler(deps: SendMessageDeps) {
       return answer(ids, ids.map(() => ({ kind: 'failed', error })));
     }
     const now = deps.clock.now();
+    const topicOfType = new Map<MessageType, Promise<TopicConfig>>();
     const accepted = await Promise.all(
       messages.map(async (wire): Promise<Accepted> => {
         try {
           const message = checkMessage(wire, deps.maxBodyBytes, now);
-          return { kind: 'accepted', message, topic: await topicFor(deps.topics, message) };
+          let topic = topicOfType.get(message.messageType);
+          if (topic === undefined) topicOfType.set(message.messageType, (topic = topicFor(deps.topics, message)));
+          return { kind: 'accepted', message, topic: await topic };
         } catch (error) {
           return { kind: 'failed', error };
         }
@@ -78,36 +81,52 @@ async function topicFor(topics: TopicRegistry, message: CheckedMessage): Promise
   );
 }
 
-/** Appends every accepted message in request order; non-FIFO ones of the request share one queue. */
+/**
+ * Appends every accepted message in request order with one store call (one acknowledgement for
+ * the request); non-FIFO ones of the request share one queue. A message the store refuses fails
+ * alone; a store failure fails them all.
+ */
 async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[]): Promise<Outcome[]> {
   let sharedQueueId: number | undefined;
-  const appends = accepted.map((outcome): Promise<Outcome> => {
-    if (outcome.kind === 'failed') return Promise.resolve(outcome);
+  const outcomes: Outcome[] = new Array(accepted.length);
+  const inputs: MessageInput[] = [];
+  const slots: number[] = [];
+  accepted.forEach((outcome, i) => {
+    if (outcome.kind === 'failed') {
+      outcomes[i] = outcome;
+      return;
+    }
     const { message: checked, topic } = outcome;
     try {
       const queueId =
         checked.messageGroup !== undefined ? deps.queues.pick(topic, checked.messageGroup) : (sharedQueueId ??= deps.queues.pick(topic));
-      return deps.store
-        .append({
-          topic: topic.name,
-          queueId,
-          body: checked.body,
-          messageId: checked.messageId,
-          bornTimestampMs: checked.bornTimestampMs,
-          bornHost: checked.bornHost,
-          keys: checked.keys,
-          tag: checked.tag,
-          properties: checked.properties,
-        })
-        .then(
-          (result): Outcome => ({ kind: 'ok', offset: result.queueOffset }),
-          (error: unknown): Outcome => ({ kind: 'failed', error }),
-        );
+      inputs.push({
+        topic: topic.name,
+        queueId,
+        body: checked.body,
+        messageId: checked.messageId,
+        bornTimestampMs: checked.bornTimestampMs,
+        bornHost: checked.bornHost,
+        keys: checked.keys,
+        tag: checked.tag,
+        properties: checked.properties,
+      });
+      slots.push(i);
     } catch (error) {
-      return Promise.resolve({ kind: 'failed', error });
+      outcomes[i] = { kind: 'failed', error };
     }
   });
-  return Promise.all(appends);
+  if (inputs.length > 0) {
+    try {
+      const results = await deps.store.appendBatch(inputs);
+      results.forEach((result, k) => {
+        outcomes[slots[k]] = result instanceof Error ? { kind: 'failed', error: result } : { kind: 'ok', offset: result.queueOffset };
+      });
+    } catch (error) {
+      for (const i of slots) outcomes[i] = { kind: 'failed', error };
+    }
+  }
+  return outcomes;
 }
 
 function answer(ids: readonly string[], outcomes: readonly Outcome[]): WireSendMessageResponse {
