@@ -4,6 +4,7 @@ import { describeAppProcess } from '@apogee/testing';
 describeAppProcess('broker', {
   hasDataDir: true,
   args: ['--nameservers', ''], // standalone: registration has its own tests
+  crossFieldBadArgs: ['--nameservers', '127.0.0.1:9876,127.0.0.1:9876'],
   expectedLogs: [
     'starting',
     'store recovered',

@@ -2,7 +2,11 @@ import { createNameServerClient } from '@apogee/protocol';
 import { describeAppProcess, spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 
 // Runs src/main.ts as a real process: flags, JSON logs, health, /metrics and SIGTERM end to end.
-describeAppProcess('nameserver', { hasDataDir: false, expectedLogs: ['starting', 'listening', 'shutting down', 'stopped', 'shutdown complete'] });
+describeAppProcess('nameserver', {
+  hasDataDir: false,
+  expectedLogs: ['starting', 'listening', 'shutting down', 'stopped', 'shutdown complete'],
+  crossFieldBadArgs: ['--eviction-window-ms', '1000', '--eviction-check-interval-ms', '5000'],
+});
 
 describe('nameserver process eviction', () => {
   let service: SpawnedService | undefined;

@@ -20,8 +20,9 @@ export interface RunServiceOptions<S extends ConfigSchema> {
 }
 
 /**
- * What an app's main.ts calls: --help, config (exit 2 if invalid), logger, the effective config
- * in the start log, start, and graceful stop on SIGTERM/SIGINT (exit 1 if start fails).
+ * What an app's main.ts calls: --help, config (exit 2 if invalid, also when start throws a
+ * ConfigError), logger, the effective config in the start log, start, and graceful stop on
+ * SIGTERM/SIGINT (exit 1 if start fails otherwise).
  */
 export async function runService<S extends ConfigSchema>(options: RunServiceOptions<S>): Promise<void> {
   const { app, schema, argv } = options;
@@ -46,6 +47,11 @@ export async function runService<S extends ConfigSchema>(options: RunServiceOpti
     const running = await options.start(config, { logger });
     shutdown.add(app, () => running.stop());
   } catch (err) {
+    // A ConfigError from start is a check across fields (names, addresses): still a bad config.
+    if (err instanceof ConfigError) {
+      logger.fatal({ error: err.message }, 'invalid config');
+      return proc.exit(2);
+    }
     logger.fatal({ err }, 'start failed');
     return proc.exit(1);
   }

@@ -64,6 +64,8 @@ export interface AppProcessOptions {
   readonly expectedLogs: readonly string[];
   /** More flags (e.g. no peers to reach). */
   readonly args?: readonly string[];
+  /** Flags each valid alone but wrong together (checked at start): the process must exit 2. */
+  readonly crossFieldBadArgs?: readonly string[];
 }
 
 export function describeAppProcess(app: string, options: AppProcessOptions): void {
@@ -90,5 +92,14 @@ export function describeAppProcess(app: string, options: AppProcessOptions): voi
       expect(service.logs.map((l) => l.msg)).toEqual(options.expectedLogs);
       expect(service.logs.every((l) => l.app === app)).toBe(true);
     });
+
+    const badArgs = options.crossFieldBadArgs;
+    if (badArgs) {
+      it('exits 2, saying which setting is wrong, on a config whose fields disagree', async () => {
+        const dataDirArgs = options.hasDataDir ? ['--data-dir', path.join(dir, 'bad')] : [];
+        const started = spawnService({ app, args: [...dataDirArgs, ...(options.args ?? []), ...badArgs] });
+        await expect(started).rejects.toThrow(/exited before listening \(code 2,[\s\S]*invalid config/);
+      });
+    }
   });
 }
