@@ -79,7 +79,7 @@ const METADATA = {
 };
 
 /**
- * Codes of POP consumption (ReceiveMessage, AckMessage, ChangeInvisibleDuration). Every receipt
+ * Codes of consumption (ReceiveMessage, AckMessage, ChangeInvisibleDuration; PullMessage, GetOffset, UpdateOffset). Every receipt
  * handle failure is v2 INVALID_RECEIPT_HANDLE: push consumers stop retrying an ack or nack only on
  * that code (rocketmq-v2-protocol.md §3.10, §8.9); the stable code tells operators which case it was.
  */
@@ -96,6 +96,12 @@ const CONSUMER = {
   ILLEGAL_POLLING_TIME: bad('ILLEGAL_POLLING_TIME', "The call's deadline leaves no time to poll for messages."),
   TOPIC_NOT_READABLE: entry('FORBIDDEN', status.FAILED_PRECONDITION, false,
     "The topic's permission does not allow consuming."),
+  ILLEGAL_OFFSET: entry('ILLEGAL_OFFSET', status.OUT_OF_RANGE, false,
+    "The queue offset is outside the queue's stored range [min, max]."),
+  OFFSET_NOT_FOUND: entry('OFFSET_NOT_FOUND', status.NOT_FOUND, false,
+    'The consumer group has no committed offset in this queue.'),
+  INFLIGHT_MESSAGES_PENDING: entry('BAD_REQUEST', status.FAILED_PRECONDITION, false,
+    'The consumer group has POP messages in flight in this queue, so its offset cannot be set.'),
 };
 
 /** Codes of apache.rocketmq.v2.MessagingService requests (send validation, client identity). */

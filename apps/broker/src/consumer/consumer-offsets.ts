@@ -11,6 +11,11 @@
  * either in flight or acked, and committed = min(lowest in-flight offset, next). The position is
  * written after the in-flight records it covers, so a crash between the two leaves `next` too
  * low or `committed` stale; PopConsumption.open repairs both from the in-flight table.
+ *
+ * Pull consumers (PullMessage reads by offset and keeps no state here) commit with UpdateOffset
+ * into the same position, committed = next = the given offset (PopConsumption.commitOffset), and
+ * read it back with GetOffset as committedOffset — one offset per (group, queue), as in
+ * RocketMQ's consumer offset table, whichever way the group consumes.
  */
 import type { MetaTable } from '@apogee/storage';
 import { parseKey, queueKey, type QueueRef } from './queue-ref';

@@ -143,6 +143,27 @@ export class PopConsumption {
     });
   }
 
+  /**
+   * Sets the group's position in a queue to `offset` (UpdateOffset of pull consumers): committed
+   * and next offset both become `offset`, so a later pop also resumes there. Refused
+   * (INFLIGHT_MESSAGES_PENDING) while the group has POP messages in flight in the queue: they must
+   * be acked or dead-lettered first. Range checks are the caller's. Resolves once durable.
+   */
+  commitOffset(ref: QueueRef, offset: number): Promise<QueuePosition> {
+    return this.serializer.run(queueKey(ref), async () => {
+      const inflight = this.inflight.list(ref).length;
+      if (inflight > 0) {
+        throw new ApogeeError(
+          'INFLIGHT_MESSAGES_PENDING',
+          `Group "${ref.group}" has ${inflight} POP message(s) in flight in ${ref.topic}/${ref.queueId}; ack them before committing a pull offset`,
+        );
+      }
+      const position = { committedOffset: offset, nextOffset: offset };
+      await this.offsets.set(ref, position);
+      return position;
+    });
+  }
+
   /** The group's position in a queue (undefined before its first pop there). */
   position(ref: QueueRef): QueuePosition | undefined {
     return this.offsets.get(ref);

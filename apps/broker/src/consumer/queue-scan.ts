@@ -24,7 +24,7 @@ export interface NewMessages {
  * and holes are passed over (they count as acked for the group, as in RocketMQ).
  */
 export function scanNewMessages(
-  store: MessageStore,
+  store: Pick<MessageStore, 'queueRange' | 'entries' | 'read'>,
   ref: QueueRef,
   from: number,
   want: number,

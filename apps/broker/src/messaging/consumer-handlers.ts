@@ -1,7 +1,8 @@
 /**
- * The POP consumer RPCs of apache.rocketmq.v2.MessagingService — QueryAssignment, ReceiveMessage,
- * AckMessage, ChangeInvisibleDuration, and QueryOffset (offset lookup for pull consumers) — for createMessagingService's `moreHandlers`. close() ends every
- * long-polling ReceiveMessage at once (answered MESSAGE_NOT_FOUND) so gRPC can shut down
+ * The consumer RPCs of apache.rocketmq.v2.MessagingService — POP: QueryAssignment, ReceiveMessage,
+ * AckMessage, ChangeInvisibleDuration; offset-based pull: PullMessage, GetOffset, UpdateOffset and
+ * QueryOffset — for createMessagingService's `moreHandlers`. close() ends every long-polling
+ * ReceiveMessage and PullMessage at once (answered MESSAGE_NOT_FOUND) so gRPC can shut down
  * without waiting out the polls; call it before stopping the server.
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -12,15 +13,18 @@ import type { BrokerMetadata } from '../metadata/open-metadata';
 import { ackMessageHandler } from './ack-message.handler';
 import { ArrivalNotifier } from './arrival-notifier';
 import { changeInvisibleDurationHandler } from './change-invisible-duration.handler';
+import { getOffsetHandler } from './get-offset.handler';
+import { pullMessageHandler } from './pull-message.handler';
 import { queryAssignmentHandler } from './query-assignment.handler';
 import { queryOffsetHandler } from './query-offset.handler';
 import type { QueryRouteDeps } from './query-route.handler';
 import { receiveMessageHandler } from './receive-message.handler';
+import { updateOffsetHandler } from './update-offset.handler';
 import { v2UnaryCall } from './v2-unary';
 
 export interface ConsumerHandlersDeps {
   readonly metadata: Pick<BrokerMetadata, 'topics' | 'groups'>;
-  readonly store: Pick<MessageStore, 'queueRange' | 'offsetAtTime' | 'onDispatch'>;
+  readonly store: Pick<MessageStore, 'queueRange' | 'offsetAtTime' | 'onDispatch' | 'entries' | 'read'>;
   readonly consumption: PopConsumption;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -53,6 +57,17 @@ export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHand
       logger,
     }),
     QueryOffset: v2UnaryCall('QueryOffset', logger, queryOffsetHandler({ topics: deps.metadata.topics, store: deps.store })),
+    PullMessage: pullMessageHandler({ topics: deps.metadata.topics, groups: deps.metadata.groups, store: deps.store, notifier, clock, logger }),
+    GetOffset: v2UnaryCall(
+      'GetOffset',
+      logger,
+      getOffsetHandler({ topics: deps.metadata.topics, groups: deps.metadata.groups, offsets: consumption.offsets }),
+    ),
+    UpdateOffset: v2UnaryCall(
+      'UpdateOffset',
+      logger,
+      updateOffsetHandler({ topics: deps.metadata.topics, groups: deps.metadata.groups, store: deps.store, consumption }),
+    ),
     AckMessage: v2UnaryCall('AckMessage', logger, ackMessageHandler({ consumption, logger })),
     ChangeInvisibleDuration: v2UnaryCall('ChangeInvisibleDuration', logger, changeInvisibleDurationHandler({ consumption, logger })),
   };

@@ -1,20 +1,36 @@
 /**
- * The v2 Message a consumer receives for a popped message (doc §2.2, §8.5): original topic,
- * MD5 upper-case-hex body digest, IDENTITY encoding, delivery_attempt ≥ 1, the stable message
- * id, the receipt handle, and every stored system field for tools. The stored message-group
- * property becomes message_group and is not a user property.
+ * The v2 Message a consumer receives (doc §2.2, §8.5): original topic, MD5 upper-case-hex body
+ * digest, IDENTITY encoding, delivery_attempt ≥ 1, the stable message id, and every stored
+ * system field for tools. The stored message-group property becomes message_group and is not a
+ * user property. A popped message (ReceiveMessage) also carries its receipt handle and invisible
+ * duration; a pulled one (PullMessage) has neither — pull consumers track offsets, not handles —
+ * and is always delivery attempt 1.
  *
  * Built as a proto-loader object (serialized by grpc-js on write). A later hot-path version can
  * splice pre-encoded bytes instead (body and properties straight from the commit log).
  */
 import { createHash } from 'node:crypto';
 import type { TopicConfig } from '@apogee/routing';
+import type { StoredMessage } from '@apogee/storage';
 import type { PoppedMessage } from '../consumer/pop-consumption';
 import { MESSAGE_GROUP_PROPERTY } from './reserved-properties';
 import { durationOf, timestampOf, type WireDeliveredMessage } from './v2-wire';
 
 export function deliveredMessage(popped: PoppedMessage, topic: TopicConfig, invisibleDurationMs: number): WireDeliveredMessage {
-  const { message } = popped;
+  const message = pulledMessage(popped.message, topic);
+  return {
+    ...message,
+    system_properties: {
+      ...message.system_properties,
+      receipt_handle: popped.receiptHandle,
+      invisible_duration: durationOf(invisibleDurationMs),
+      delivery_attempt: popped.deliveryAttempt,
+    },
+  };
+}
+
+/** A message read by offset (PullMessage): no receipt handle, no invisible duration, attempt 1. */
+export function pulledMessage(message: StoredMessage, topic: TopicConfig): WireDeliveredMessage {
   const { [MESSAGE_GROUP_PROPERTY]: messageGroup, ...userProperties } = message.properties;
   return {
     topic: { name: topic.name, resource_namespace: '' },
@@ -30,11 +46,9 @@ export function deliveredMessage(popped: PoppedMessage, topic: TopicConfig, invi
       born_host: message.bornHost,
       store_timestamp: timestampOf(message.storeTimestampMs),
       store_host: message.storeHost,
-      receipt_handle: popped.receiptHandle,
       queue_id: message.queueId,
       queue_offset: String(message.queueOffset),
-      invisible_duration: durationOf(invisibleDurationMs),
-      delivery_attempt: popped.deliveryAttempt,
+      delivery_attempt: 1,
       ...(messageGroup === undefined ? {} : { message_group: messageGroup }),
     },
     body: message.body,

@@ -159,7 +159,8 @@ async function receiveParams(deps: ReceiveMessageDeps, request: WireReceiveMessa
   };
 }
 
-function filterOf(expression: WireReceiveMessageRequest['filter_expression']): TagFilter {
+/** The request's filter: TAG `*` or `A||B` (SQL → UNSUPPORTED_FILTER_TYPE). Shared with PullMessage. */
+export function filterOf(expression: WireReceiveMessageRequest['filter_expression']): TagFilter {
   const type = expression?.type ?? 'TAG';
   if (type === 'SQL') {
     throw new ApogeeError('UNSUPPORTED_FILTER_TYPE', 'SQL92 filter expressions are not supported by this broker yet; filter by TAG (`*` or `A||B`)');

@@ -177,10 +177,12 @@ export interface WireDeliveredMessage {
     born_host: string;
     store_timestamp: WireTimestamp;
     store_host: string;
-    receipt_handle: string;
+    /** Popped messages only (ReceiveMessage). */
+    receipt_handle?: string;
     queue_id: number;
     queue_offset: string;
-    invisible_duration: WireDuration;
+    /** Popped messages only (ReceiveMessage). */
+    invisible_duration?: WireDuration;
     delivery_attempt: number;
     message_group?: string;
   };
@@ -192,6 +194,43 @@ export type WireReceiveMessageResponse =
   | { status: V2Status }
   | { message: WireDeliveredMessage }
   | { delivery_timestamp: WireTimestamp };
+
+/** The queue PullMessage, GetOffset and UpdateOffset name: topic and queue id (taken literally). */
+export interface WireOffsetQueue {
+  topic?: WireResource;
+  id?: number;
+  broker?: { name?: string };
+}
+
+export interface WirePullMessageRequest {
+  group?: WireResource;
+  message_queue?: WireOffsetQueue;
+  /** int64: a decimal string. */
+  offset?: string | number;
+  batch_size?: number;
+  filter_expression?: WireFilterExpression;
+  long_polling_timeout?: WireDuration;
+}
+
+/** One frame of the PullMessage stream: exactly one of the three. */
+export type WirePullMessageResponse = { status: V2Status } | { message: WireDeliveredMessage } | { next_offset: string };
+
+export interface WireGetOffsetRequest {
+  group?: WireResource;
+  message_queue?: WireOffsetQueue;
+}
+
+export interface WireGetOffsetResponse {
+  status: V2Status;
+  offset: string;
+}
+
+export interface WireUpdateOffsetRequest {
+  group?: WireResource;
+  message_queue?: WireOffsetQueue;
+  /** int64: a decimal string. */
+  offset?: string | number;
+}
 
 export interface WireAckMessageRequest {
   group?: WireResource;
