@@ -14,8 +14,17 @@ export interface RawTelemetry {
   close(): Promise<void>;
 }
 
+/** One frame of a ReceiveMessage stream: a status, a message or the delivery timestamp. */
+export interface ReceiveFrame {
+  status?: { code: string; message: string };
+  message?: Record<string, unknown> & { system_properties?: Record<string, unknown> };
+  delivery_timestamp?: unknown;
+}
+
 export interface RawV2Client {
   call<T = Record<string, unknown>>(method: string, request: object): Promise<T>;
+  /** A ReceiveMessage call: every frame until the server ends the stream. */
+  receive(request: object, deadlineMs?: number): Promise<ReceiveFrame[]>;
   telemetry(): RawTelemetry;
   close(): void;
 }
@@ -35,6 +44,18 @@ export function createRawV2Client(address: string, clientId = 'raw-test-client@1
           cb: (err: grpc.ServiceError | null, res?: T) => void,
         ) => void;
         fn.call(client, request, metadata, { deadline: Date.now() + 3_000 }, (err, res) => (err ? reject(err) : resolve(res as T)));
+      }),
+    receive: (request, deadlineMs = 4_000) =>
+      new Promise<ReceiveFrame[]>((resolve, reject) => {
+        const metadata = new grpc.Metadata();
+        metadata.set('x-mq-client-id', clientId);
+        const frames: ReceiveFrame[] = [];
+        const stream = (
+          client.ReceiveMessage as (r: object, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<ReceiveFrame>
+        ).call(client, request, metadata, { deadline: Date.now() + deadlineMs });
+        stream.on('data', (frame: ReceiveFrame) => frames.push(frame));
+        stream.on('error', reject);
+        stream.on('end', () => resolve(frames));
       }),
     telemetry: () => {
       const metadata = new grpc.Metadata();

@@ -1,6 +1,7 @@
 /**
  * AckMessage (doc §3.10): each entry's receipt handle is acked through PopConsumption and gets
- * its own status (stale, expired or malformed handles: INVALID_RECEIPT_HANDLE). The top-level
+ * its own status (stale, expired or malformed handles: INVALID_RECEIPT_HANDLE; no message_id:
+ * ILLEGAL_MESSAGE_ID, not acked, as the official clients always send it). The top-level
  * status is the entries' common status, else MULTIPLE_RESULTS; clients send one entry per
  * request and read only the top level, so for them it is the entry's code.
  */
@@ -28,6 +29,9 @@ export function ackMessageHandler(deps: AckMessageDeps) {
         const receiptHandle = entry.receipt_handle ?? '';
         let status: V2Status;
         try {
+          if (!entry.message_id) {
+            throw new ApogeeError('MISSING_MESSAGE_ID', 'The ack entry has no message_id; send the message id of the received message with its receipt handle');
+          }
           await deps.consumption.ack({ group, topic, receiptHandle });
           status = okV2Status();
         } catch (err) {
