@@ -249,7 +249,9 @@ describe('PullMessage, GetOffset and UpdateOffset', () => {
       message: 'Topic "pl-orders" has queues 0..0; queue 1 does not exist',
     });
     await expect(statusOf({ batch_size: 0 })).resolves.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('batch_size') });
-    await expect(statusOf({ filter_expression: { type: 'SQL', expression: 'a > 1' } })).resolves.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(statusOf({ filter_expression: { type: 'SQL', expression: 'a >' } })).resolves.toMatchObject({
+      code: 'ILLEGAL_FILTER_EXPRESSION',
+    });
     await expect(statusOf({ filter_expression: { type: 'TAG', expression: 'a||' } })).resolves.toMatchObject({
       code: 'ILLEGAL_FILTER_EXPRESSION',
     });

@@ -91,8 +91,6 @@ const CONSUMER = {
     'The receipt handle was superseded: the message was acked, redelivered or given a new handle since.'),
   ILLEGAL_INVISIBLE_TIME: bad('ILLEGAL_INVISIBLE_TIME', 'The invisible duration is out of range.'),
   ILLEGAL_FILTER_EXPRESSION: bad('ILLEGAL_FILTER_EXPRESSION', 'The filter expression is not valid.'),
-  UNSUPPORTED_FILTER_TYPE: entry('UNSUPPORTED', status.UNIMPLEMENTED, false,
-    'This broker filters by TAG only so far; SQL92 filters are not supported yet.'),
   ILLEGAL_POLLING_TIME: bad('ILLEGAL_POLLING_TIME', "The call's deadline leaves no time to poll for messages."),
   TOPIC_NOT_READABLE: entry('FORBIDDEN', status.FAILED_PRECONDITION, false,
     "The topic's permission does not allow consuming."),

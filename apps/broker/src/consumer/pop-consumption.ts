@@ -23,7 +23,7 @@ import { INFLIGHT_TABLE, InflightStore, type InflightMessage } from './inflight-
 import { dueRedeliveries, scanNewMessages } from './queue-scan';
 import { queueKey, type QueueRef } from './queue-ref';
 import { decodeReceiptHandle, encodeReceiptHandle, newPopId, type ReceiptHandle } from './receipt-handle';
-import type { TagFilter } from './tag-filter';
+import type { MessageFilter } from './message-filter';
 
 /** Longest invisible duration (RocketMQ: 12 h). */
 export const MAX_INVISIBLE_DURATION_MS = 12 * 3_600_000;
@@ -40,7 +40,7 @@ export interface PopConsumptionOptions {
 export interface PopRequest extends QueueRef {
   readonly maxCount: number;
   readonly invisibleDurationMs: number;
-  readonly filter: TagFilter;
+  readonly filter: MessageFilter;
   /** The group's maxDeliveryAttempts: messages delivered this often are left for the DLQ step. */
   readonly maxDeliveryAttempts: number;
 }
@@ -244,6 +244,24 @@ export class PopConsumption {
 
   private handleFor(ref: QueueRef, record: InflightMessage): string {
     return encodeReceiptHandle({ brokerName: this.options.brokerName, topic: ref.topic, queueId: ref.queueId, ...record });
+  }
+
+  /**
+   * Backtracking (BrokerAdmin.ResetOffset): sets the group's position in a queue to `offset`,
+   * committed = next = offset, and drops its in-flight messages there, whose receipt handles turn
+   * stale. Unlike commitOffset it does not wait for them: a reset means "consume again from here".
+   * Range checks are the caller's. Resolves with the position before (undefined if the group never
+   * consumed the queue) once the new one is durable. In-flight records go first: a crash between
+   * the two writes leaves the old position without records, which a repeated reset fixes.
+   */
+  resetPosition(ref: QueueRef, offset: number): Promise<{ previous: QueuePosition | undefined; droppedInflight: number }> {
+    return this.serializer.run(queueKey(ref), async () => {
+      const previous = this.offsets.get(ref);
+      const dropped = this.inflight.list(ref).map((m) => m.queueOffset);
+      await this.inflight.remove(ref, dropped);
+      await this.offsets.set(ref, { committedOffset: offset, nextOffset: offset });
+      return { previous, droppedInflight: dropped.length };
+    });
   }
 }
 

@@ -6,7 +6,7 @@
 import type { MessageStore, StoredMessage } from '@apogee/storage';
 import type { InflightMessage } from './inflight-store';
 import type { QueueRef } from './queue-ref';
-import type { TagFilter } from './tag-filter';
+import type { MessageFilter } from './message-filter';
 
 /** Consume-queue entries read per store call while scanning for new messages. */
 const SCAN_BATCH = 64;
@@ -28,7 +28,7 @@ export function scanNewMessages(
   ref: QueueRef,
   from: number,
   want: number,
-  filter: TagFilter,
+  filter: MessageFilter,
 ): NewMessages {
   const messages: StoredMessage[] = [];
   const { min, max } = store.queueRange(ref.topic, ref.queueId);
@@ -43,7 +43,7 @@ export function scanNewMessages(
       scanned += 1;
       if (entry.totalBytes === 0 || !filter.matchesHash(entry.tagHash)) continue;
       const message = store.read(entry.physicalOffset, entry.totalBytes);
-      if (filter.matchesTag(message.tag)) messages.push(message);
+      if (filter.matches(message)) messages.push(message);
     }
   }
   return { messages, nextOffset: next };

@@ -2,29 +2,23 @@
  * TAG filter expressions (rocketmq-v2-protocol.md §5.8): `*` (or empty) matches every message,
  * otherwise tags joined by `||`, each trimmed. Consume-queue entries are matched by tag hash
  * (cheap, no commit-log read); the message read afterwards is matched by its tag, which rules
- * out hash collisions. SQL92 filters are a later step.
+ * out hash collisions.
  */
 import { ApogeeError } from '@apogee/protocol';
 import { tagHashOf } from '@apogee/storage';
-
-export interface TagFilter {
-  /** The expression as given, for logs. */
-  readonly expression: string;
-  matchesHash(tagHash: number): boolean;
-  matchesTag(tag: string): boolean;
-}
+import type { MessageFilter } from './message-filter';
 
 const MATCH_ALL = '*';
 const SEPARATOR = '||';
 
-export const ALL_TAGS: TagFilter = Object.freeze({
+export const ALL_TAGS: MessageFilter = Object.freeze({
   expression: MATCH_ALL,
   matchesHash: () => true,
-  matchesTag: () => true,
+  matches: () => true,
 });
 
 /** Parses `*` or `A||B`; rejects an expression with an empty tag (ILLEGAL_FILTER_EXPRESSION). */
-export function parseTagFilter(expression: string): TagFilter {
+export function parseTagFilter(expression: string): MessageFilter {
   const trimmed = expression.trim();
   if (trimmed === '' || trimmed === MATCH_ALL) return ALL_TAGS;
   const tags = trimmed.split(SEPARATOR).map((tag) => tag.trim());
@@ -39,6 +33,6 @@ export function parseTagFilter(expression: string): TagFilter {
   return Object.freeze({
     expression: trimmed,
     matchesHash: (tagHash: number) => hashes.has(tagHash),
-    matchesTag: (tag: string) => tagSet.has(tag),
+    matches: (message: { readonly tag: string }) => tagSet.has(message.tag),
   });
 }

@@ -5,7 +5,7 @@
  *
  * Checks, each answered in-band: client id; group (auto-created when autoCreateGroups is on);
  * topic (must exist and be readable); queue id (taken literally, 0..n-1, else BAD_REQUEST);
- * filter (TAG `*` or `A||B`; SQL → UNSUPPORTED); batch_size ≥ 1, capped at 32; offset in
+ * filter (TAG `*` or `A||B`, or SQL92); batch_size ≥ 1, capped at 32; offset in
  * [min, max] of the queue, else ILLEGAL_OFFSET naming the valid range, followed by the nearest
  * valid offset as next_offset (where to resume, as RocketMQ's OFFSET_TOO_SMALL/ILLEGAL answers do).
  *
@@ -28,7 +28,7 @@ import { isReadable } from '@apogee/routing';
 import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore, StoredMessage } from '@apogee/storage';
 import { scanNewMessages } from '../consumer/queue-scan';
-import type { TagFilter } from '../consumer/tag-filter';
+import type { MessageFilter } from '../consumer/message-filter';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import type { ArrivalNotifier } from './arrival-notifier';
@@ -50,7 +50,7 @@ export interface PullMessageDeps {
 interface PullParams extends PullQueue {
   readonly group: string;
   readonly offset: number;
-  readonly filter: TagFilter;
+  readonly filter: MessageFilter;
   readonly batchSize: number;
   readonly pollUntilMs: number;
 }

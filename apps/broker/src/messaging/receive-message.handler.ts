@@ -26,7 +26,7 @@ import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { MAX_INVISIBLE_DURATION_MS, type PopConsumption, type PoppedMessage } from '../consumer/pop-consumption';
 import type { QueueRef } from '../consumer/queue-ref';
-import { parseTagFilter, type TagFilter } from '../consumer/tag-filter';
+import { compileFilter, type MessageFilter } from '../consumer/message-filter';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import type { ArrivalNotifier } from './arrival-notifier';
@@ -59,7 +59,7 @@ export interface ReceiveMessageDeps {
 interface ReceiveParams {
   readonly group: string;
   readonly topic: TopicConfig;
-  readonly filter: TagFilter;
+  readonly filter: MessageFilter;
   readonly batchSize: number;
   readonly invisibleDurationMs: number;
   readonly maxDeliveryAttempts: number;
@@ -159,16 +159,13 @@ async function receiveParams(deps: ReceiveMessageDeps, request: WireReceiveMessa
   };
 }
 
-/** The request's filter: TAG `*` or `A||B` (SQL → UNSUPPORTED_FILTER_TYPE). Shared with PullMessage. */
-export function filterOf(expression: WireReceiveMessageRequest['filter_expression']): TagFilter {
+/** The request's filter: TAG `*` or `A||B`, or SQL92 (consumer/message-filter.ts). Shared with PullMessage. */
+export function filterOf(expression: WireReceiveMessageRequest['filter_expression']): MessageFilter {
   const type = expression?.type ?? 'TAG';
-  if (type === 'SQL') {
-    throw new ApogeeError('UNSUPPORTED_FILTER_TYPE', 'SQL92 filter expressions are not supported by this broker yet; filter by TAG (`*` or `A||B`)');
+  if (type !== 'TAG' && type !== 'SQL' && type !== 'FILTER_TYPE_UNSPECIFIED') {
+    throw new ApogeeError('ILLEGAL_FILTER_EXPRESSION', `Unknown filter type ${JSON.stringify(type)}; use TAG or SQL`);
   }
-  if (type !== 'TAG' && type !== 'FILTER_TYPE_UNSPECIFIED') {
-    throw new ApogeeError('ILLEGAL_FILTER_EXPRESSION', `Unknown filter type ${JSON.stringify(type)}; use TAG`);
-  }
-  return parseTagFilter(expression?.expression ?? '*');
+  return compileFilter(type === 'SQL' ? 'SQL' : 'TAG', expression?.expression ?? '*');
 }
 
 async function longPoll(
