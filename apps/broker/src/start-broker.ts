@@ -9,6 +9,7 @@ import {
 } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { createBrokerAdminService } from './admin/broker-admin-service';
+import { DeadLetterQueue } from './consumer/dead-letter-queue';
 import { PopConsumption } from './consumer/pop-consumption';
 import { createConsumerHandlers, type ConsumerHandlers } from './messaging/consumer-handlers';
 import { APP, validateBrokerConfig, type BrokerConfig } from './config';
@@ -59,7 +60,11 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     const registry = createMetricsRegistry(APP);
     const metrics = createBrokerMetrics(registry, store, metadata);
     let boundPort = config.grpcPort;
-    const consumption = await PopConsumption.open(metadata.store, store, { brokerName: config.brokerName, clock: systemClock });
+    const consumption = await PopConsumption.open(metadata.store, store, {
+      brokerName: config.brokerName,
+      clock: systemClock,
+      deadLetters: new DeadLetterQueue(store, metadata.topics),
+    });
     const advertisedAddress = (): string => advertisedAddressOf(config, boundPort);
     const routeDeps = {
       routes,

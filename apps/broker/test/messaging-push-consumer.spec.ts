@@ -24,6 +24,13 @@ interface AssignmentAnswer {
   assignments: { message_queue: { id: number; permission: string; broker: { name: string; id: number; endpoints: { addresses: { port: number }[] } } } }[];
 }
 
+interface DeliveredFrame {
+  topic: { name: string };
+  system_properties: Record<string, unknown>;
+  user_properties?: Record<string, string>;
+  body: Uint8Array;
+}
+
 describe('MessagingService with the official Node PushConsumer', () => {
   let dataDir: string;
   let broker: RunningBroker | undefined;
@@ -59,7 +66,7 @@ describe('MessagingService with the official Node PushConsumer', () => {
       autoCreateGroups: true,
       pushLongPollingTimeoutMs: 2_000, // short polls: a push consumer's shutdown waits out its current poll
     });
-    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['pc-orders', 'pc-retry', 'pc-offsets'], sslEnabled: false, logger: quietClientLogger });
+    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['pc-orders', 'pc-retry', 'pc-offsets', 'pc-dlq'], sslEnabled: false, logger: quietClientLogger });
     await producer.startup();
     raw = createRawV2Client(broker.grpcAddress);
   }, 15_000);
@@ -149,4 +156,39 @@ describe('MessagingService with the official Node PushConsumer', () => {
     await waitFor(() => attempts.length >= 2, { timeoutMs: 8_000, intervalMs: 50, what: 'a redelivery' });
     expect(attempts.slice(0, 2)).toEqual([1, 2]);
   }, 12_000);
+
+  it('dead-letters a message after max delivery attempts; the %DLQ% topic serves it with its origin', async () => {
+    const admin = createBrokerAdminClient(broker!.grpcAddress);
+    try {
+      await admin.call('CreateGroup', { name: 'pc-dlq-group', max_delivery_attempts: 2 });
+    } finally {
+      admin.close();
+    }
+    const attempts: number[] = [];
+    await open('pc-dlq-group', 'pc-dlq', (message) => {
+      attempts.push(message.deliveryAttempt ?? 0);
+      return ConsumeResult.FAILURE;
+    });
+    const [id] = await send('pc-dlq', 1);
+    const dlqTopic = '%DLQ%pc-dlq-group';
+    const request = {
+      group: { name: 'pc-dlq-reader' },
+      message_queue: { topic: { name: dlqTopic }, id: 0 },
+      filter_expression: { type: 'TAG', expression: '*' },
+      batch_size: 32,
+      invisible_duration: { seconds: 30 },
+      auto_renew: false,
+      long_polling_timeout: { seconds: 1 },
+    };
+    const dead = await waitFor(
+      async () => (await raw!.receive(request)).find((frame) => frame.message !== undefined)?.message as DeliveredFrame | undefined,
+      { timeoutMs: 10_000, what: 'the message in the DLQ' },
+    );
+    expect(attempts).toEqual([1, 2]); // delivered max_delivery_attempts times, then dead-lettered
+    expect(dead.topic.name).toBe(dlqTopic);
+    expect(dead.system_properties).toMatchObject({ message_id: id, dead_letter_queue: { topic: 'pc-dlq', message_id: id } });
+    expect(dead.user_properties ?? {}).toEqual({}); // the origin is not a user property
+    expect(Buffer.from(dead.body).toString()).toBe('pc-dlq 0');
+  }, 20_000);
 });
+

@@ -30,6 +30,7 @@ export {
   MESSAGE_GROUP_LIMIT_BYTES,
   type ReservedNameOptions,
   validateTopicName,
+  validateConsumableTopicName,
   validateGroupName,
   validateClusterName,
   validateBrokerName,

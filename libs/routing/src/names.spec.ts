@@ -8,6 +8,7 @@ import {
   validateMessageKeys,
   validateTag,
   validateTopicName,
+  validateConsumableTopicName,
 } from './names';
 import { RoutingError } from './routing-error';
 import { seededRandom } from '../test/seeded-random';
@@ -23,6 +24,15 @@ function errorOf(fn: () => void): RoutingError {
 }
 
 const LEGAL = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%|_-';
+
+describe('validateConsumableTopicName', () => {
+  it('accepts plain and dead-letter topics, refuses other reserved ones', () => {
+    expect(() => validateConsumableTopicName('orders')).not.toThrow();
+    expect(() => validateConsumableTopicName('%DLQ%billing')).not.toThrow();
+    expect(errorOf(() => validateConsumableTopicName('%RETRY%billing')).code).toBe('RESERVED_TOPIC');
+    expect(errorOf(() => validateConsumableTopicName('RMQ_SYS_TRACE_TOPIC')).code).toBe('RESERVED_TOPIC');
+  });
+});
 
 describe('validateTopicName', () => {
   it.each(['orders', 'Order_Events-2', 'a', 'x'.repeat(TOPIC_MAX_LENGTH), 'a|b', '100%'])('accepts %s', (name) => {

@@ -51,6 +51,11 @@ export function validateTopicName(name: string, options: ReservedNameOptions = {
   }
 }
 
+/** A topic consumers may read: any valid name that is not reserved, and the broker-managed dead-letter topics. */
+export function validateConsumableTopicName(name: string): void {
+  validateTopicName(name, { allowReserved: isDeadLetterTopic(name) });
+}
+
 export function validateGroupName(name: string, options: ReservedNameOptions = {}): void {
   const code = 'INVALID_GROUP_NAME';
   checkCharset(code, 'Consumer group name', name, NAME_CHARSET, NAME_CHARSET_TEXT);

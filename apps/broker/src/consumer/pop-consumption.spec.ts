@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MessageStore, MetadataStore } from '@apogee/storage';
 import { PopConsumption, type PopRequest, type PoppedMessage } from './pop-consumption';
+import { createTopicConfig } from '@apogee/routing';
 import { CONSUMER_OFFSETS_TABLE } from './consumer-offsets';
+import { DeadLetterQueue } from './dead-letter-queue';
 import { ALL_TAGS, parseTagFilter } from './tag-filter';
 
 const SMALL_STORE = { segmentBytes: 1 << 20, maxBodyBytes: 64 * 1024, cqEntriesPerSegment: 100 };
@@ -19,8 +21,15 @@ let open = false;
 async function openAll(options: { maxInflightPerQueue?: number } = {}): Promise<void> {
   store = await MessageStore.open({ dir: path.join(dir, 'store'), ...SMALL_STORE });
   meta = await MetadataStore.open(path.join(dir, 'meta'));
-  pop = await PopConsumption.open(meta, store, { brokerName: 'broker-a', clock, ...options });
+  pop = await PopConsumption.open(meta, store, { brokerName: 'broker-a', clock, deadLetters: deadLettersInto(store), ...options });
   open = true;
+}
+
+/** The real DeadLetterQueue over the test's store; the DLQ topic config is made as the registry makes it. */
+function deadLettersInto(target: MessageStore): DeadLetterQueue {
+  const ensureDeadLetterTopic = async (group: string) =>
+    createTopicConfig({ name: `%DLQ%${group}`, readQueueCount: 1, writeQueueCount: 1 }, { allowReserved: true });
+  return new DeadLetterQueue(target, { ensureDeadLetterTopic });
 }
 
 async function closeAll(): Promise<void> {
@@ -130,7 +139,7 @@ describe('PopConsumption', () => {
     await closeAll();
     store = await MessageStore.open({ dir: path.join(dir, 'store'), ...SMALL_STORE });
     meta = await MetadataStore.open(path.join(dir, 'meta'));
-    pop = await PopConsumption.open(meta, store, { brokerName: 'broker-b', clock });
+    pop = await PopConsumption.open(meta, store, { brokerName: 'broker-b', clock, deadLetters: deadLettersInto(store) });
     open = true;
     await expect(ack(m0)).rejects.toThrow(/belongs to broker "broker-a"/);
     await expect(ack(m0, 'other-group')).rejects.toMatchObject({ code: 'INVALID_RECEIPT_HANDLE' });
@@ -201,18 +210,31 @@ describe('PopConsumption', () => {
     expect((await ack(m3)).committedOffset).toBe(4);
   });
 
-  it('leaves messages past max delivery attempts for the dead-letter step', async () => {
+  it('moves a message due again after max delivery attempts to the group DLQ instead of delivering it', async () => {
     await send(['A', 'A']);
     const [m0] = await pop.pop(request({ maxDeliveryAttempts: 2 }));
     clock.nowMs += INVISIBLE_MS;
     expect(attemptsOf(await pop.pop(request({ maxDeliveryAttempts: 2, maxCount: 1 })))).toEqual([2]);
     await ack(m0).catch(() => undefined); // expired: no effect
     clock.nowMs += INVISIBLE_MS;
-    expect(offsetsOf(await pop.pop(request({ maxDeliveryAttempts: 2 })))).toEqual([1]);
-    const exhausted = pop.exhausted('g', 2);
-    expect(exhausted).toEqual([{ group: 'g', topic: 'orders', queueId: 0, queueOffset: 0, deliveryAttempt: 2 }]);
-    expect(pop.exhausted('other', 2)).toEqual([]);
-    await expect(pop.settle(exhausted[0], 0)).resolves.toEqual({ committedOffset: 1, nextOffset: 2 });
+    const popped = await pop.pop(request({ maxDeliveryAttempts: 2 }));
+    expect(offsetsOf(popped)).toEqual([1]); // offset 0 was delivered twice: dead-lettered, not delivered
+    expect(pop.position({ group: 'g', topic: 'orders', queueId: 0 })).toEqual({ committedOffset: 1, nextOffset: 2 });
+    const [dead] = store.readQueue('%DLQ%g', 0, 0, 10);
+    expect(dead).toMatchObject({ messageId: 'orders-0', body: Buffer.from('m0'), tag: 'A' });
+    expect(dead.properties).toEqual({ DLQ_ORIGIN_TOPIC: 'orders', DLQ_ORIGIN_MESSAGE_ID: 'orders-0', RECONSUME_TIME: '2' });
+  });
+
+  it('forwards a delivery to the DLQ on request and settles it like an ack', async () => {
+    await send(['A', 'A']);
+    const [m0, m1] = await pop.pop(request());
+    const forwarded = await pop.forwardToDeadLetter({ group: 'g', topic: 'orders', receiptHandle: m0.receiptHandle });
+    expect(forwarded).toEqual({ queueOffset: 0, committedOffset: 1 });
+    expect(store.readQueue('%DLQ%g', 0, 0, 10).map((m) => m.messageId)).toEqual(['orders-0']);
+    await expect(pop.forwardToDeadLetter({ group: 'g', topic: 'orders', receiptHandle: m0.receiptHandle })).rejects.toMatchObject({
+      code: 'RECEIPT_HANDLE_STALE',
+    });
+    expect((await ack(m1)).committedOffset).toBe(2);
   });
 
   it('caps in-flight messages per queue', async () => {

@@ -9,6 +9,9 @@
  * and stays invisible to the whole group until its deadline. An ack deletes the in-flight record
  * and moves the committed offset over the contiguous acked prefix. Unlike RocketMQ, unacked
  * messages are redelivered from their own queue position, not re-published to a retry topic.
+ * A message due again after maxDeliveryAttempts deliveries is not delivered: the pop copies it
+ * to the group's dead-letter topic (dead-letter-queue.ts) and settles it like an ack, so a
+ * message is delivered at most maxDeliveryAttempts times (RocketMQ's PopMessageResultFilter).
  *
  * Durability: every call resolves only after its table writes are fdatasync-ed, in-flight records
  * before the position that covers them. Calls on one queue of one group run one at a time.
@@ -20,9 +23,10 @@ import { systemClock, type Clock } from '@apogee/runtime';
 import { KeyedSerializer } from '../metadata/keyed-serializer';
 import { CONSUMER_OFFSETS_TABLE, ConsumerOffsets, type QueuePosition } from './consumer-offsets';
 import { INFLIGHT_TABLE, InflightStore, type InflightMessage } from './inflight-store';
-import { dueRedeliveries, scanNewMessages } from './queue-scan';
+import { dueRedeliveries, readQueueMessage, scanNewMessages } from './queue-scan';
 import { queueKey, type QueueRef } from './queue-ref';
 import { decodeReceiptHandle, encodeReceiptHandle, newPopId, type ReceiptHandle } from './receipt-handle';
+import type { DeadLetterSink } from './dead-letter-queue';
 import type { MessageFilter } from './message-filter';
 
 /** Longest invisible duration (RocketMQ: 12 h). */
@@ -35,13 +39,15 @@ export interface PopConsumptionOptions {
   readonly clock?: Clock;
   /** In-flight messages per (group, topic, queue) before new messages stop being popped. */
   readonly maxInflightPerQueue?: number;
+  /** Where messages go that used up their delivery attempts, or that a consumer forwards. */
+  readonly deadLetters: DeadLetterSink;
 }
 
 export interface PopRequest extends QueueRef {
   readonly maxCount: number;
   readonly invisibleDurationMs: number;
   readonly filter: MessageFilter;
-  /** The group's maxDeliveryAttempts: messages delivered this often are left for the DLQ step. */
+  /** The group's maxDeliveryAttempts: a message delivered this often goes to the DLQ when due again. */
   readonly maxDeliveryAttempts: number;
 }
 
@@ -56,11 +62,6 @@ export interface HandleRequest {
   readonly group: string;
   readonly topic: string;
   readonly receiptHandle: string;
-}
-
-export interface ExhaustedMessage extends QueueRef {
-  readonly queueOffset: number;
-  readonly deliveryAttempt: number;
 }
 
 export class PopConsumption {
@@ -121,25 +122,20 @@ export class PopConsumption {
     });
   }
 
-  /** In-flight messages of the group that are due again but have used all their delivery attempts. */
-  exhausted(group: string, maxDeliveryAttempts: number): ExhaustedMessage[] {
-    const nowMs = this.clock.now();
-    return this.inflight
-      .queues()
-      .filter((ref) => ref.group === group)
-      .flatMap((ref) =>
-        this.inflight
-          .list(ref)
-          .filter((m) => m.invisibleUntilMs <= nowMs && m.deliveryAttempt >= maxDeliveryAttempts)
-          .map((m) => ({ ...ref, queueOffset: m.queueOffset, deliveryAttempt: m.deliveryAttempt })),
-      );
-  }
-
-  /** Drops an in-flight message without delivery (once it is dead-lettered), as an ack does. */
-  settle(ref: QueueRef, queueOffset: number): Promise<QueuePosition> {
+  /**
+   * ForwardMessageToDeadLetterQueue: copies the delivery the handle names to the group's DLQ and
+   * settles it like an ack; resolves with the queue's committed offset after it.
+   */
+  async forwardToDeadLetter(request: HandleRequest): Promise<{ queueOffset: number; committedOffset: number }> {
+    const handle = this.checkHandle(request);
+    const ref = refOf(request.group, handle);
     return this.serializer.run(queueKey(ref), async () => {
-      await this.inflight.remove(ref, [queueOffset]);
-      return this.savePosition(ref, this.nextOffset(ref));
+      const record = this.currentRecord(ref, handle);
+      const message = readQueueMessage(this.store, ref, record.queueOffset);
+      if (message !== undefined) await this.options.deadLetters.deadLetter(ref.group, message, record.deliveryAttempt);
+      await this.inflight.remove(ref, [handle.queueOffset]);
+      const position = await this.savePosition(ref, this.nextOffset(ref));
+      return { queueOffset: handle.queueOffset, committedOffset: position.committedOffset };
     });
   }
 
@@ -174,7 +170,11 @@ export class PopConsumption {
     const inflight = this.inflight.list(ref);
     const want = Math.max(0, Math.floor(request.maxCount));
     const redelivery = dueRedeliveries(this.store, ref, inflight, { nowMs, want, ...request });
-    const room = this.maxInflightPerQueue - (inflight.length - redelivery.gone.length);
+    for (const { record, message } of redelivery.exhausted) {
+      await this.options.deadLetters.deadLetter(ref.group, message, record.deliveryAttempt);
+    }
+    const settled = [...redelivery.gone, ...redelivery.exhausted.map(({ record }) => record.queueOffset)];
+    const room = this.maxInflightPerQueue - (inflight.length - settled.length);
     const wantNew = Math.min(want - redelivery.due.length, room);
     const fresh = scanNewMessages(this.store, ref, this.nextOffset(ref), Math.max(0, wantNew), request.filter);
     const invisibleUntilMs = nowMs + request.invisibleDurationMs;
@@ -185,7 +185,7 @@ export class PopConsumption {
       message,
       record: { queueOffset: message.queueOffset, popId: newPopId(), deliveryAttempt, invisibleUntilMs },
     }));
-    await this.inflight.remove(ref, redelivery.gone);
+    await this.inflight.remove(ref, settled);
     await this.inflight.put(ref, delivered.map((d) => d.record));
     await this.savePosition(ref, fresh.nextOffset);
     return delivered.map(({ message, record }) => ({

@@ -49,31 +49,49 @@ export function scanNewMessages(
   return { messages, nextOffset: next };
 }
 
+export interface DueMessage {
+  readonly record: InflightMessage;
+  readonly message: StoredMessage;
+}
+
 export interface DueMessages {
-  readonly due: { readonly record: InflightMessage; readonly message: StoredMessage }[];
+  /** Visible again with attempts left: up to `want`, oldest offset first. */
+  readonly due: DueMessage[];
+  /** Visible again with every attempt used: every one of them, for the dead-letter queue. */
+  readonly exhausted: DueMessage[];
   /** Due records whose message retention already deleted: drop them. */
   readonly gone: number[];
 }
 
-/** Up to `want` in-flight records visible again at `nowMs` with attempts left, oldest offset first. */
+/** The in-flight records visible again at `nowMs`, split by whether they have attempts left. */
 export function dueRedeliveries(
-  store: MessageStore,
+  store: Pick<MessageStore, 'queueRange' | 'entries' | 'read'>,
   ref: QueueRef,
   inflight: readonly InflightMessage[],
   options: { nowMs: number; want: number; maxDeliveryAttempts: number },
 ): DueMessages {
-  const due: DueMessages['due'] = [];
+  const due: DueMessage[] = [];
+  const exhausted: DueMessage[] = [];
   const gone: number[] = [];
-  const { min } = store.queueRange(ref.topic, ref.queueId);
   for (const record of inflight) {
-    if (due.length >= options.want) break;
-    if (record.invisibleUntilMs > options.nowMs || record.deliveryAttempt >= options.maxDeliveryAttempts) continue;
-    const [entry] = record.queueOffset < min ? [] : store.entries(ref.topic, ref.queueId, record.queueOffset, 1);
-    if (entry === undefined || entry.queueOffset !== record.queueOffset || entry.totalBytes === 0) {
-      gone.push(record.queueOffset);
-      continue;
-    }
-    due.push({ record, message: store.read(entry.physicalOffset, entry.totalBytes) });
+    if (record.invisibleUntilMs > options.nowMs) continue;
+    const isExhausted = record.deliveryAttempt >= options.maxDeliveryAttempts;
+    if (!isExhausted && due.length >= options.want) continue;
+    const message = readQueueMessage(store, ref, record.queueOffset);
+    if (message === undefined) gone.push(record.queueOffset);
+    else (isExhausted ? exhausted : due).push({ record, message });
   }
-  return { due, gone };
+  return { due, exhausted, gone };
+}
+
+/** The message at a QueueOffset of the queue; undefined once retention deleted it. */
+export function readQueueMessage(
+  store: Pick<MessageStore, 'queueRange' | 'entries' | 'read'>,
+  ref: QueueRef,
+  queueOffset: number,
+): StoredMessage | undefined {
+  if (queueOffset < store.queueRange(ref.topic, ref.queueId).min) return undefined;
+  const [entry] = store.entries(ref.topic, ref.queueId, queueOffset, 1);
+  if (entry === undefined || entry.queueOffset !== queueOffset || entry.totalBytes === 0) return undefined;
+  return store.read(entry.physicalOffset, entry.totalBytes);
 }

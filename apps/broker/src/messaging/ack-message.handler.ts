@@ -6,7 +6,7 @@
  * request and read only the top level, so for them it is the entry's code.
  */
 import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
-import { validateGroupName, validateTopicName } from '@apogee/routing';
+import { validateGroupName, validateConsumableTopicName } from '@apogee/routing';
 import type { Logger } from '@apogee/runtime';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { WireAckMessageRequest, WireAckMessageResponse, WireAckMessageResultEntry } from './v2-wire';
@@ -21,7 +21,7 @@ export function ackMessageHandler(deps: AckMessageDeps) {
     const group = request.group?.name ?? '';
     const topic = request.topic?.name ?? '';
     validateGroupName(group);
-    validateTopicName(topic);
+    validateConsumableTopicName(topic);
     const entries = request.entries ?? [];
     if (entries.length === 0) throw new ApogeeError('INVALID_ARGUMENT', 'AckMessage carries no entries; ack at least one receipt handle');
     const results = await Promise.all(

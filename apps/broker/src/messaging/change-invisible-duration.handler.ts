@@ -5,7 +5,7 @@
  * stores the returned handle before it checks the status.
  */
 import { ApogeeError, okV2Status, v2StatusOf } from '@apogee/protocol';
-import { validateGroupName, validateTopicName } from '@apogee/routing';
+import { validateGroupName, validateConsumableTopicName } from '@apogee/routing';
 import type { Logger } from '@apogee/runtime';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import { millisOf, type WireChangeInvisibleDurationRequest, type WireChangeInvisibleDurationResponse } from './v2-wire';
@@ -22,7 +22,7 @@ export function changeInvisibleDurationHandler(deps: ChangeInvisibleDurationDeps
       const group = request.group?.name ?? '';
       const topic = request.topic?.name ?? '';
       validateGroupName(group);
-      validateTopicName(topic);
+      validateConsumableTopicName(topic);
       const invisibleDurationMs = millisOf(request.invisible_duration);
       if (invisibleDurationMs === undefined) {
         throw new ApogeeError('ILLEGAL_INVISIBLE_TIME', 'ChangeInvisibleDuration has no invisible_duration; give 0 to 12 h');

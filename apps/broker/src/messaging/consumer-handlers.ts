@@ -13,6 +13,7 @@ import type { BrokerMetadata } from '../metadata/open-metadata';
 import { ackMessageHandler } from './ack-message.handler';
 import { ArrivalNotifier } from './arrival-notifier';
 import { changeInvisibleDurationHandler } from './change-invisible-duration.handler';
+import { forwardToDeadLetterHandler } from './forward-to-dead-letter.handler';
 import { getOffsetHandler } from './get-offset.handler';
 import { pullMessageHandler } from './pull-message.handler';
 import { queryAssignmentHandler } from './query-assignment.handler';
@@ -69,6 +70,7 @@ export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHand
       updateOffsetHandler({ topics: deps.metadata.topics, groups: deps.metadata.groups, store: deps.store, consumption }),
     ),
     AckMessage: v2UnaryCall('AckMessage', logger, ackMessageHandler({ consumption, logger })),
+    ForwardMessageToDeadLetterQueue: v2UnaryCall('ForwardMessageToDeadLetterQueue', logger, forwardToDeadLetterHandler({ consumption })),
     ChangeInvisibleDuration: v2UnaryCall('ChangeInvisibleDuration', logger, changeInvisibleDurationHandler({ consumption, logger })),
   };
   return { handlers, close: () => notifier.close() };

@@ -1,9 +1,10 @@
 /**
  * The v2 Message a consumer receives (doc §2.2, §8.5): original topic, MD5 upper-case-hex body
  * digest, IDENTITY encoding, delivery_attempt ≥ 1, the stable message id, and every stored
- * system field for tools. The stored message-group property becomes message_group and is not a
- * user property. A popped message (ReceiveMessage) also carries its receipt handle and invisible
- * duration; a pulled one (PullMessage) has neither — pull consumers track offsets, not handles —
+ * system field for tools. The stored message-group property becomes message_group and a dead
+ * letter's origin (dead-letter-queue.ts) becomes dead_letter_queue; neither is a user property.
+ * A popped message (ReceiveMessage) also carries its receipt handle and invisible duration; a
+ * pulled one (PullMessage) has neither — pull consumers track offsets, not handles —
  * and is always delivery attempt 1.
  *
  * Built as a proto-loader object (serialized by grpc-js on write). A later hot-path version can
@@ -12,6 +13,11 @@
 import { createHash } from 'node:crypto';
 import type { TopicConfig } from '@apogee/routing';
 import type { StoredMessage } from '@apogee/storage';
+import {
+  DLQ_ORIGIN_MESSAGE_ID_PROPERTY,
+  DLQ_ORIGIN_TOPIC_PROPERTY,
+  RECONSUME_TIME_PROPERTY,
+} from '../consumer/dead-letter-queue';
 import type { PoppedMessage } from '../consumer/pop-consumption';
 import { MESSAGE_GROUP_PROPERTY } from './reserved-properties';
 import { durationOf, timestampOf, type WireDeliveredMessage } from './v2-wire';
@@ -31,7 +37,13 @@ export function deliveredMessage(popped: PoppedMessage, topic: TopicConfig, invi
 
 /** A message read by offset (PullMessage): no receipt handle, no invisible duration, attempt 1. */
 export function pulledMessage(message: StoredMessage, topic: TopicConfig): WireDeliveredMessage {
-  const { [MESSAGE_GROUP_PROPERTY]: messageGroup, ...userProperties } = message.properties;
+  const {
+    [MESSAGE_GROUP_PROPERTY]: messageGroup,
+    [DLQ_ORIGIN_TOPIC_PROPERTY]: originTopic,
+    [DLQ_ORIGIN_MESSAGE_ID_PROPERTY]: originMessageId,
+    [RECONSUME_TIME_PROPERTY]: _attempts,
+    ...userProperties
+  } = message.properties;
   return {
     topic: { name: topic.name, resource_namespace: '' },
     user_properties: userProperties,
@@ -50,6 +62,7 @@ export function pulledMessage(message: StoredMessage, topic: TopicConfig): WireD
       queue_offset: String(message.queueOffset),
       delivery_attempt: 1,
       ...(messageGroup === undefined ? {} : { message_group: messageGroup }),
+      ...(originTopic === undefined ? {} : { dead_letter_queue: { topic: originTopic, message_id: originMessageId ?? '' } }),
     },
     body: message.body,
   };

@@ -4,7 +4,7 @@
  * taken literally — a pull consumer owns the queues it reads — so it must exist on the topic.
  */
 import { ApogeeError } from '@apogee/protocol';
-import { queueIdCount, validateTopicName, type TopicConfig } from '@apogee/routing';
+import { queueIdCount, validateConsumableTopicName, type TopicConfig } from '@apogee/routing';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import type { WireOffsetQueue } from './v2-wire';
 
@@ -21,7 +21,7 @@ export interface QueueRange {
 /** The topic (ILLEGAL_TOPIC / TOPIC_NOT_FOUND) and queue id (BAD_REQUEST unless 0..n-1) of a request. */
 export function resolvePullQueue(topics: Pick<TopicRegistry, 'get'>, queue: WireOffsetQueue | undefined): PullQueue {
   const name = queue?.topic?.name ?? '';
-  validateTopicName(name);
+  validateConsumableTopicName(name);
   const topic = topics.get(name);
   if (topic === undefined) {
     throw new ApogeeError('TOPIC_NOT_FOUND', `Topic ${JSON.stringify(name)} does not exist on this broker; check the name or create it`);

@@ -12,7 +12,7 @@
  * The route is the one QueryRoute answers (the nameservers' view, else this broker's topics).
  */
 import { ApogeeError, okV2Status } from '@apogee/protocol';
-import { MASTER_ID, validateTopicName } from '@apogee/routing';
+import { MASTER_ID, validateConsumableTopicName } from '@apogee/routing';
 import type { GroupRegistry } from '../metadata/group-registry';
 import { routeQueues, type QueryRouteDeps } from './query-route.handler';
 import type { WireAssignment, WireMessageQueue, WireQueryAssignmentRequest, WireQueryAssignmentResponse } from './v2-wire';
@@ -27,7 +27,7 @@ export interface QueryAssignmentDeps extends QueryRouteDeps {
 export function queryAssignmentHandler(deps: QueryAssignmentDeps) {
   return async (request: WireQueryAssignmentRequest): Promise<WireQueryAssignmentResponse> => {
     const topic = request.topic?.name ?? '';
-    validateTopicName(topic);
+    validateConsumableTopicName(topic);
     const group = await deps.groups.ensureGroup(request.group?.name ?? '');
     const readable = (await routeQueues(deps, topic)).filter(
       (queue) => queue.broker.id === MASTER_ID && (queue.permission === 'READ' || queue.permission === 'READ_WRITE'),

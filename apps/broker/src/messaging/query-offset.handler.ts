@@ -5,7 +5,7 @@
  * must exist on the topic (else BAD_REQUEST); the topic must exist here (else TOPIC_NOT_FOUND).
  */
 import { ApogeeError, okV2Status } from '@apogee/protocol';
-import { queueIdCount, validateTopicName } from '@apogee/routing';
+import { queueIdCount, validateConsumableTopicName } from '@apogee/routing';
 import type { MessageStore } from '@apogee/storage';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import { millisOf, type WireDuration, type WireMessageQueue } from './v2-wire';
@@ -29,7 +29,7 @@ export interface QueryOffsetDeps {
 export function queryOffsetHandler(deps: QueryOffsetDeps) {
   return (request: WireQueryOffsetRequest): WireQueryOffsetResponse => {
     const topic = request.message_queue?.topic?.name ?? '';
-    validateTopicName(topic);
+    validateConsumableTopicName(topic);
     const config = deps.topics.get(topic);
     if (config === undefined) throw new ApogeeError('TOPIC_NOT_FOUND', `Topic ${JSON.stringify(topic)} does not exist on this broker`);
     const queueId = request.message_queue?.id ?? 0;

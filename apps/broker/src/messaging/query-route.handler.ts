@@ -9,7 +9,7 @@
  * topic made for it by a route query). Nothing is stored for a route query.
  */
 import { ApogeeError } from '@apogee/protocol';
-import { MESSAGE_TYPES, createTopicConfig, queuesOf, validateTopicName, type TopicRoute } from '@apogee/routing';
+import { MESSAGE_TYPES, createTopicConfig, isDeadLetterTopic, queuesOf, validateConsumableTopicName, type TopicRoute } from '@apogee/routing';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import type { RouteSource } from './route-source';
 import { v2MessageQueue } from './route-endpoints';
@@ -29,7 +29,7 @@ export interface QueryRouteDeps {
 export function queryRouteHandler(deps: QueryRouteDeps) {
   return async (request: WireQueryRouteRequest): Promise<WireQueryRouteResponse> => {
     const topic = request.topic?.name ?? '';
-    validateTopicName(topic);
+    validateConsumableTopicName(topic);
     return { status: okV2Status(), message_queues: await routeQueues(deps, topic) };
   };
 }
@@ -52,6 +52,9 @@ function localQueues(deps: QueryRouteDeps, topic: string): WireMessageQueue[] {
   const address = deps.advertisedAddress();
   const known = deps.topics.get(topic);
   if (known !== undefined) return queuesOf(known, deps.brokerName).map((q) => v2MessageQueue(q, deps.brokerId, address));
+  if (isDeadLetterTopic(topic)) {
+    throw new ApogeeError('TOPIC_NOT_FOUND', `Dead-letter topic ${JSON.stringify(topic)} does not exist yet: no message of its group was dead-lettered`);
+  }
   if (!deps.autoCreateTopics) {
     throw new ApogeeError(
       'TOPIC_NOT_FOUND',

@@ -21,7 +21,7 @@
  */
 import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
 import { ApogeeError, okV2Status, type V2Status } from '@apogee/protocol';
-import { isReadable, validateTopicName, type TopicConfig } from '@apogee/routing';
+import { isReadable, validateConsumableTopicName, type TopicConfig } from '@apogee/routing';
 import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { MAX_INVISIBLE_DURATION_MS, type PopConsumption, type PoppedMessage } from '../consumer/pop-consumption';
@@ -118,7 +118,7 @@ function deadlineMsOf(call: Call): number {
 async function receiveParams(deps: ReceiveMessageDeps, request: WireReceiveMessageRequest, deadlineMs: number): Promise<ReceiveParams> {
   const group = await deps.groups.ensureGroup(request.group?.name ?? '');
   const topicName = request.message_queue?.topic?.name ?? '';
-  validateTopicName(topicName);
+  validateConsumableTopicName(topicName);
   const topic = deps.topics.get(topicName);
   if (topic === undefined) {
     throw new ApogeeError('TOPIC_NOT_FOUND', `Topic ${JSON.stringify(topicName)} does not exist on this broker; create it or send to it first`);
@@ -201,7 +201,7 @@ async function popAcrossQueues(deps: ReceiveMessageDeps, rotation: Map<string, n
   const now = deps.clock.now();
   for (let i = 0; i < count && out.length < params.batchSize; i++) {
     const ref = refOf(params, (start + i) % count);
-    if (!hasWork(deps, params, ref, now)) continue;
+    if (!hasWork(deps, ref, now)) continue;
     const popped = await deps.consumption.pop({
       ...ref,
       maxCount: params.batchSize - out.length,
@@ -214,12 +214,13 @@ async function popAcrossQueues(deps: ReceiveMessageDeps, rotation: Map<string, n
   return out;
 }
 
-/** Cheap check before a pop (which writes and syncs): new entries, or a redelivery due. */
-function hasWork(deps: ReceiveMessageDeps, params: ReceiveParams, ref: QueueRef, now: number): boolean {
+/**
+ * Cheap check before a pop (which writes and syncs): new entries, or an in-flight message due
+ * again (a redelivery, or one out of attempts that the pop moves to the dead-letter queue).
+ */
+function hasWork(deps: ReceiveMessageDeps, ref: QueueRef, now: number): boolean {
   if (deps.consumption.nextOffset(ref) < deps.store.queueRange(ref.topic, ref.queueId).max) return true;
-  return deps.consumption.inflight
-    .list(ref)
-    .some((m) => m.invisibleUntilMs <= now && m.deliveryAttempt < params.maxDeliveryAttempts);
+  return deps.consumption.inflight.list(ref).some((m) => m.invisibleUntilMs <= now);
 }
 
 /** When the group's next in-flight message of the topic falls due (Infinity if none). */
@@ -227,7 +228,7 @@ function nextDueMs(deps: ReceiveMessageDeps, params: ReceiveParams, now: number)
   let next = Infinity;
   for (let queueId = 0; queueId < params.topic.readQueueCount; queueId++) {
     for (const m of deps.consumption.inflight.list(refOf(params, queueId))) {
-      if (m.invisibleUntilMs > now && m.invisibleUntilMs < next && m.deliveryAttempt < params.maxDeliveryAttempts) next = m.invisibleUntilMs;
+      if (m.invisibleUntilMs > now && m.invisibleUntilMs < next) next = m.invisibleUntilMs;
     }
   }
   return next;

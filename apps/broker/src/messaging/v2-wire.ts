@@ -185,6 +185,7 @@ export interface WireDeliveredMessage {
     invisible_duration?: WireDuration;
     delivery_attempt: number;
     message_group?: string;
+    dead_letter_queue?: { topic: string; message_id: string };
   };
   body: Buffer;
 }
@@ -276,4 +277,17 @@ export function millisOf(value: WireDuration | undefined): number | undefined {
 /** A Duration of `ms` milliseconds. */
 export function durationOf(ms: number): WireDuration {
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
+}
+
+export interface WireForwardMessageToDeadLetterQueueRequest {
+  group?: WireResource;
+  topic?: WireResource;
+  receipt_handle?: string;
+  message_id?: string;
+  delivery_attempt?: number;
+  max_delivery_attempts?: number;
+}
+
+export interface WireForwardMessageToDeadLetterQueueResponse {
+  status: V2Status;
 }

@@ -11,6 +11,7 @@
 import { ApogeeError } from '@apogee/protocol';
 import {
   createTopicConfig,
+  deadLetterTopicOf,
   isReservedTopic,
   validateTopicName,
   type MessageType,
@@ -148,6 +149,21 @@ export class TopicRegistry {
     const { value, created } = await this.topics.getOrInsert(name, () => createTopicConfig({ name, messageType }));
     if (created) {
       this.options.logger.info({ topic: value }, 'topic auto-created');
+      this.notify('created', value);
+    }
+    return value;
+  }
+
+  /**
+   * The group's dead-letter topic `%DLQ%<group>`, created on first use (one queue, READ_WRITE,
+   * NORMAL), whatever autoCreateTopics says: the broker manages it.
+   */
+  async ensureDeadLetterTopic(group: string): Promise<TopicConfig> {
+    const name = deadLetterTopicOf(group);
+    const input = { name, readQueueCount: 1, writeQueueCount: 1, messageType: 'NORMAL' as const };
+    const { value, created } = await this.topics.getOrInsert(name, () => createTopicConfig(input, { allowReserved: true }));
+    if (created) {
+      this.options.logger.info({ topic: value }, 'dead-letter topic created');
       this.notify('created', value);
     }
     return value;

@@ -1,0 +1,51 @@
+/**
+ * Dead letters (rocketmq-v2-protocol.md §3.12, §5.4): a message that used up its group's delivery
+ * attempts, or that a push consumer forwards (ForwardMessageToDeadLetterQueue), is copied to the
+ * group's `%DLQ%<group>` topic (one queue, created on first use) and then settled like an ack by
+ * PopConsumption. The copy keeps the message id, keys, tag, body, born time and host and the user
+ * properties, and records where it came from in DLQ_ORIGIN_TOPIC / DLQ_ORIGIN_MESSAGE_ID (what
+ * consumers of the DLQ see as `dead_letter_queue`) and the attempts made in RECONSUME_TIME. A
+ * FIFO message's group property is dropped: the DLQ is a NORMAL topic.
+ */
+import type { MessageStore, StoredMessage } from '@apogee/storage';
+import type { TopicRegistry } from '../metadata/topic-registry';
+
+export const DLQ_ORIGIN_TOPIC_PROPERTY = 'DLQ_ORIGIN_TOPIC';
+export const DLQ_ORIGIN_MESSAGE_ID_PROPERTY = 'DLQ_ORIGIN_MESSAGE_ID';
+export const RECONSUME_TIME_PROPERTY = 'RECONSUME_TIME';
+/** Stored property of a FIFO message's group (RocketMQ's __SHARDINGKEY). */
+const MESSAGE_GROUP_PROPERTY = '__SHARDINGKEY';
+
+export interface DeadLetterSink {
+  /** Stores a copy of `message` in the group's dead-letter topic; resolves once durable. */
+  deadLetter(group: string, message: StoredMessage, deliveryAttempts: number): Promise<void>;
+}
+
+export class DeadLetterQueue implements DeadLetterSink {
+  constructor(
+    private readonly store: Pick<MessageStore, 'append'>,
+    private readonly topics: Pick<TopicRegistry, 'ensureDeadLetterTopic'>,
+  ) {}
+
+  async deadLetter(group: string, message: StoredMessage, deliveryAttempts: number): Promise<void> {
+    const topic = await this.topics.ensureDeadLetterTopic(group);
+    const { [MESSAGE_GROUP_PROPERTY]: _fifoGroup, ...properties } = message.properties;
+    await this.store.append({
+      topic: topic.name,
+      queueId: 0,
+      body: message.body,
+      messageId: message.messageId,
+      bornTimestampMs: message.bornTimestampMs,
+      bornHost: message.bornHost,
+      keys: message.keys,
+      tag: message.tag,
+      flags: message.flags,
+      properties: {
+        ...properties,
+        [DLQ_ORIGIN_TOPIC_PROPERTY]: message.topic,
+        [DLQ_ORIGIN_MESSAGE_ID_PROPERTY]: message.messageId,
+        [RECONSUME_TIME_PROPERTY]: String(deliveryAttempts),
+      },
+    });
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * ForwardMessageToDeadLetterQueue (doc §3.12): a push consumer gives up on a FIFO message (local
+ * retries used up, or corrupted): the delivery its receipt handle names is copied to the group's
+ * `%DLQ%<group>` topic and settled like an ack (PopConsumption.forwardToDeadLetter). As RocketMQ
+ * does, delivery_attempt and max_delivery_attempts are not checked: the message is always
+ * dead-lettered. Stale, expired or malformed handles answer INVALID_RECEIPT_HANDLE, which ends the
+ * client's retries.
+ */
+import { ApogeeError, okV2Status } from '@apogee/protocol';
+import { validateConsumableTopicName, validateGroupName } from '@apogee/routing';
+import type { PopConsumption } from '../consumer/pop-consumption';
+import type { WireForwardMessageToDeadLetterQueueRequest, WireForwardMessageToDeadLetterQueueResponse } from './v2-wire';
+
+export interface ForwardToDeadLetterDeps {
+  readonly consumption: Pick<PopConsumption, 'forwardToDeadLetter'>;
+}
+
+export function forwardToDeadLetterHandler(deps: ForwardToDeadLetterDeps) {
+  return async (request: WireForwardMessageToDeadLetterQueueRequest): Promise<WireForwardMessageToDeadLetterQueueResponse> => {
+    const group = request.group?.name ?? '';
+    const topic = request.topic?.name ?? '';
+    validateGroupName(group);
+    validateConsumableTopicName(topic);
+    if (!request.message_id) {
+      throw new ApogeeError('MISSING_MESSAGE_ID', 'ForwardMessageToDeadLetterQueue has no message_id; send the id of the received message');
+    }
+    await deps.consumption.forwardToDeadLetter({ group, topic, receiptHandle: request.receipt_handle ?? '' });
+    return { status: okV2Status() };
+  };
+}
