@@ -1,0 +1,241 @@
+/**
+ * The broker benchmark (`npm run bench:broker`): one run starts the built broker
+ * (dist/apps/broker/main.js, standalone, ASYNC flush, auto-create topics and groups, data in a
+ * temp dir, port 0) and a trivial grpc-js MessagingService (trivial-server.ts) as child
+ * processes, and measures:
+ *   a  official rocketmq-client-nodejs Producer, 64 sends in flight, 1 KiB: msg/s, vs trivial
+ *   b  raw SendMessage load, batches of 32 × 1 KiB over 4 connections: msg/s, vs trivial, and
+ *      messages per broker CPU-second (/proc/<pid>/stat utime+stime around the window)
+ *   c  drain of a 200k backlog (pre-filled by b's generator) with ReceiveMessage batch 32 and
+ *      several receivers, acking every message: msg/s
+ *   d  end-to-end latency at a steady 5,000 msg/s, open loop, long-polling receivers
+ * and prints each result with its ratio to the trivial ceiling and its target.
+ *
+ * Knobs (env): BENCH_ONLY (e.g. a,b), BENCH_SECONDS (measured window of a, b, d; 10),
+ * BENCH_WARMUP_SECONDS (2), BENCH_BACKLOG (200000), BENCH_RATE (5000), BENCH_CHANNELS (4),
+ * BENCH_INFLIGHT (requests per channel in b; 16), BENCH_BATCH (32), BENCH_BODY (1024),
+ * BENCH_PRODUCER_INFLIGHT (64), BENCH_RECEIVERS (4), BENCH_LATENCY_SEND_BATCH (most messages per
+ * SendMessage in d, which sends the messages due in each ~1 ms tick together; 32), BENCH_ACK_EACH=1 (one AckMessage per message
+ * instead of one per received batch), BENCH_CPU_PROF=1 (run the broker under --cpu-prof and print
+ * its self-time hotspots; the profile is kept as tmp/bench-broker/broker.cpuprofile),
+ * BENCH_BROKER_MAIN (the broker bundle to run).
+ */
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import { envNumber, fmt, printTable, progress, startService, tempDir, type Row, type Service } from './common';
+import { drain, measureLatency } from './consume';
+import { summariseProfile } from './cpu-profile';
+import { runOfficialProducer } from './official-producer';
+import { runSendLoad, type SendLoadResult } from './send-load';
+import { rawChannels } from './wire';
+
+const cfg = {
+  seconds: envNumber('BENCH_SECONDS', 10),
+  warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 2),
+  backlog: envNumber('BENCH_BACKLOG', 200_000),
+  rate: envNumber('BENCH_RATE', 5_000),
+  channels: envNumber('BENCH_CHANNELS', 4),
+  inflight: envNumber('BENCH_INFLIGHT', 16),
+  batch: envNumber('BENCH_BATCH', 32),
+  body: envNumber('BENCH_BODY', 1024),
+  producerInflight: envNumber('BENCH_PRODUCER_INFLIGHT', 64),
+  receivers: envNumber('BENCH_RECEIVERS', 4),
+  latencySendBatch: envNumber('BENCH_LATENCY_SEND_BATCH', 32),
+  ackEach: process.env.BENCH_ACK_EACH === '1',
+  cpuProf: process.env.BENCH_CPU_PROF === '1',
+  brokerMain: process.env.BENCH_BROKER_MAIN ?? 'dist/apps/broker/main.js',
+};
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const enabled = (part: string): boolean => !only || only.includes(part);
+const runTag = randomBytes(3).toString('hex');
+const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : 'n/a');
+/** CPU seconds over a wall-clock window, as a share of one core. */
+const cores = (cpu: number | undefined, seconds: number): string =>
+  cpu === undefined ? 'n/a' : `${((cpu / seconds) * 100).toFixed(0)}% of a core${cpu / seconds > 0.9 ? ' (saturated)' : ''}`;
+const verdict = (ok: boolean): string => (ok ? 'yes' : 'NO');
+
+async function startTrivial(): Promise<Service> {
+  return startService('trivial server', [path.join(__dirname, 'trivial-server.js')], (line) => /^TRIVIAL_LISTENING (\S+)/.exec(line)?.[1]);
+}
+
+async function startBroker(dataDir: string, profDir: string | undefined): Promise<Service> {
+  const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+  const flags = ['--data-dir', dataDir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-host', '127.0.0.1', '--metrics-port', '0'];
+  flags.push('--nameservers', '', '--flush-mode', 'ASYNC', '--auto-create-topics', 'true', '--auto-create-groups', 'true');
+  return startService('broker', [...nodeFlags, cfg.brokerMain, ...flags], (line) => {
+    if (!line.startsWith('{')) return undefined;
+    const log = JSON.parse(line) as { msg?: string; grpc?: string };
+    return log.msg === 'listening' ? log.grpc : undefined;
+  });
+}
+
+interface Measured {
+  a?: number;
+  b?: SendLoadResult;
+}
+
+/** Parts a and b against one server (the same generators for the trivial server and the broker). */
+async function sendParts(server: Service, label: string, rows: string[]): Promise<Measured> {
+  const out: Measured = {};
+  const window = { durationMs: cfg.seconds * 1000, warmupMs: cfg.warmupSeconds * 1000 };
+  if (enabled('a')) {
+    progress(`${label}: (a) official producer, ${cfg.producerInflight} in flight`);
+    const r = await runOfficialProducer(server.address, { topic: `bench-a-${runTag}`, inflight: cfg.producerInflight, bodyBytes: cfg.body, ...window, serverCpu: server.cpuSeconds });
+    out.a = r.msgsPerSec;
+    rows.push(
+      `${label} a: ${fmt(r.msgsPerSec)} msg/s (${r.messages} in ${r.seconds.toFixed(1)} s, ${r.failed} failed${r.firstError ? `: ${r.firstError}` : ''}); ` +
+        `CPU: server ${cores(r.serverCpuSeconds, r.seconds)}, client ${cores(r.clientCpuSeconds, r.seconds)}`,
+    );
+  }
+  if (enabled('b')) {
+    progress(`${label}: (b) raw SendMessage, ${cfg.channels} connections × ${cfg.inflight} in flight × ${cfg.batch} messages`);
+    const clients = rawChannels(server.address, cfg.channels);
+    try {
+      const r = await runSendLoad(clients, { topic: `bench-b-${runTag}`, batch: cfg.batch, bodyBytes: cfg.body, inflight: cfg.inflight, ...window, serverCpu: server.cpuSeconds });
+      out.b = r;
+      const perCpu = r.messages / (r.serverCpuSeconds ?? NaN);
+      rows.push(
+        `${label} b: ${fmt(r.msgsPerSec)} msg/s, server CPU ${r.serverCpuSeconds?.toFixed(2)} s for ${r.messages} msgs = ${fmt(perCpu)} msg/CPU-s` +
+          `; CPU: server ${cores(r.serverCpuSeconds, r.seconds)}, client ${cores(r.clientCpuSeconds, r.seconds)}${r.failedRequests ? `; ${r.failedRequests} failed requests: ${r.firstError}` : ''}`,
+      );
+    } finally {
+      clients.forEach((c) => c.close());
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const root = tempDir('apogee-bench-broker-');
+  const details: string[] = [];
+  const table: Row[] = [];
+  let trivial: Measured = {};
+  let apogee: Measured = {};
+  const fails: string[] = [];
+  const guard = async (part: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      fails.push(`${part}: ${(err as Error).stack ?? err}`);
+      progress(`${part} FAILED: ${(err as Error).message}`);
+    }
+  };
+
+  if (enabled('a') || enabled('b')) {
+    const server = await startTrivial();
+    await guard('trivial a/b', async () => void (trivial = await sendParts(server, 'trivial', details)));
+    await server.stop();
+  }
+
+  const profDir = cfg.cpuProf ? path.join(root, 'prof') : undefined;
+  const broker = await startBroker(path.join(root, 'data'), profDir);
+  progress(`broker pid ${broker.pid} at ${broker.address}`);
+  await guard('broker a/b', async () => void (apogee = await sendParts(broker, 'broker', details)));
+
+  if (enabled('c')) {
+    await guard('c', async () => {
+      const topic = `bench-c-${runTag}`;
+      const clients = rawChannels(broker.address, Math.max(cfg.channels, cfg.receivers));
+      try {
+        progress(`broker: (c) filling a backlog of ${cfg.backlog} messages`);
+        const fill = await runSendLoad(clients.slice(0, cfg.channels), { topic, batch: cfg.batch, bodyBytes: cfg.body, inflight: cfg.inflight, totalMessages: cfg.backlog });
+        if (fill.failedRequests) throw new Error(`backlog fill: ${fill.failedRequests} failed requests: ${fill.firstError}`);
+        details.push(`broker c: backlog of ${fill.messages} filled at ${fmt(fill.msgsPerSec)} msg/s`);
+        progress(`broker: (c) draining with ${cfg.receivers} receivers, batch 32, ack ${cfg.ackEach ? 'per message' : 'per batch'}`);
+        const r = await drain(clients.slice(0, cfg.receivers), `bench-c-${runTag}`, topic, fill.messages, 32, cfg.ackEach);
+        details.push(`broker c: drained ${r.received} (acked ${r.acked}) in ${r.seconds.toFixed(1)} s${r.note ? ` — ${r.note}` : ''}`);
+        table.push({ measure: `c drain ${fmt(cfg.backlog)} backlog, msg/s`, result: fmt(r.msgsPerSec), target: '≥ 60,000', verdict: verdict(r.msgsPerSec >= 60_000) });
+      } finally {
+        clients.forEach((c) => c.close());
+      }
+    });
+  }
+
+  if (enabled('d')) {
+    await guard('d', async () => {
+      progress(`broker: (d) latency at ${cfg.rate} msg/s for ${cfg.seconds} s, up to ${cfg.latencySendBatch} due messages per SendMessage`);
+      const clients = rawChannels(broker.address, 1 + cfg.receivers);
+      try {
+        const r = await measureLatency(clients[0], clients.slice(1), {
+          topic: `bench-d-${runTag}`,
+          group: `bench-d-${runTag}`,
+          rate: cfg.rate,
+          durationMs: cfg.seconds * 1000,
+          warmupMs: cfg.warmupSeconds * 1000,
+          bodyBytes: cfg.body,
+          sendBatch: cfg.latencySendBatch,
+        });
+        details.push(`broker d: ${r.received}/${r.sent} received; p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(1)} ms${r.note ? ` — ${r.note}` : ''}`);
+        const ms = (x: number): string => x.toFixed(2);
+        table.push({ measure: `d latency @ ${fmt(cfg.rate)} msg/s, p50/p99/p99.9 ms`, result: `${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.p999)}`, target: 'p99 ≤ 5 ms', verdict: verdict(r.p99 <= 5) });
+      } finally {
+        clients.forEach((c: grpc.Client) => c.close());
+      }
+    });
+  }
+
+  await broker.stop(30_000);
+
+  if (apogee.a !== undefined || trivial.a !== undefined) {
+    const ratio = (apogee.a ?? NaN) / (trivial.a ?? NaN);
+    table.unshift({ measure: 'a official producer, msg/s', result: fmt(apogee.a ?? NaN), ceiling: fmt(trivial.a ?? NaN), ratio: pct(ratio), target: '≥ 70% of trivial', verdict: verdict(ratio >= 0.7) });
+  }
+  if (apogee.b !== undefined || trivial.b !== undefined) {
+    const ratio = (apogee.b?.msgsPerSec ?? NaN) / (trivial.b?.msgsPerSec ?? NaN);
+    const perCpu = (apogee.b?.messages ?? NaN) / (apogee.b?.serverCpuSeconds ?? NaN);
+    const trivialPerCpu = (trivial.b?.messages ?? NaN) / (trivial.b?.serverCpuSeconds ?? NaN);
+    const at = enabled('a') ? 1 : 0;
+    table.splice(at, 0, {
+      measure: 'b raw SendMessage ×32, msg/s',
+      result: fmt(apogee.b?.msgsPerSec ?? NaN),
+      ceiling: fmt(trivial.b?.msgsPerSec ?? NaN),
+      ratio: pct(ratio),
+      target: '≥ 80% of trivial',
+      verdict: verdict(ratio >= 0.8),
+    });
+    table.splice(at + 1, 0, {
+      measure: 'b msgs per server CPU-second',
+      result: fmt(perCpu),
+      ceiling: fmt(trivialPerCpu),
+      ratio: pct(perCpu / trivialPerCpu),
+      target: '≥ 100,000',
+      verdict: verdict(perCpu >= 100_000),
+    });
+  }
+
+  console.log(`\n## apogee broker benchmark (${new Date().toISOString()}, node ${process.version}, run ${runTag})\n`);
+  for (const line of details) console.log(`- ${line}`);
+  console.log('');
+  printTable(table);
+  if (profDir) printProfile(profDir);
+  if (fails.length > 0) {
+    console.log('\nFAILED parts:');
+    for (const f of fails) console.log(f);
+    process.exitCode = 1;
+  }
+}
+
+function printProfile(profDir: string): void {
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) return console.log('\n(no .cpuprofile written: did the broker exit cleanly?)');
+  mkdirSync('tmp/bench-broker', { recursive: true });
+  copyFileSync(path.join(profDir, file), 'tmp/bench-broker/broker.cpuprofile');
+  const { functions, files, areas, totalMs } = summariseProfile(path.join(profDir, file), 15);
+  console.log(`\n## broker CPU profile: self time (${fmt(totalMs)} ms busy; kept as tmp/bench-broker/broker.cpuprofile)\n`);
+  for (const h of functions) console.log(`${pct(h.share).padStart(4)}  ${fmt(h.ms).padStart(7)} ms  ${h.name}`);
+  console.log('\nby file:');
+  for (const h of files) console.log(`${pct(h.share).padStart(4)}  ${fmt(h.ms).padStart(7)} ms  ${h.name}`);
+  console.log('\nby area:');
+  for (const h of areas) console.log(`${pct(h.share).padStart(4)}  ${fmt(h.ms).padStart(7)} ms  ${h.name}`);
+}
+
+// Exit explicitly: the 'exit' hook in common.ts kills children and removes the temp dirs.
+main().then(
+  () => process.exit(),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

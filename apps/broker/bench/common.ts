@@ -1,0 +1,137 @@
+/**
+ * Shared plumbing of the broker benchmark: env knobs, child processes (spawned, their gRPC
+ * address read from stdout, CPU read from /proc, stopped and killed on any exit), temp dirs,
+ * percentiles and the result table.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name}=${raw} is not a number`);
+  return value;
+}
+
+export const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+/** Kills every child still running and removes the temp dirs: runs on exit, signals and crashes. */
+function cleanUp(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+process.on('exit', cleanUp);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    progress(`${signal}: cleaning up`);
+    cleanUp();
+    process.exit(130);
+  });
+}
+
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export interface Service {
+  readonly name: string;
+  readonly pid: number;
+  /** host:port of its gRPC server. */
+  readonly address: string;
+  /** user + system CPU seconds the process has used so far (/proc/<pid>/stat utime + stime). */
+  cpuSeconds(): number;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ; `getconf CLK_TCK` on Linux
+
+export function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // 14 utime, 15 stime
+}
+
+/**
+ * Spawns `node <args>` and waits until `addressOf` finds its gRPC address in a stdout line.
+ * Other stdout is dropped; stderr is passed through.
+ */
+export function startService(name: string, args: string[], addressOf: (line: string) => string | undefined, timeoutMs = 30_000): Promise<Service> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${name} did not report its address within ${timeoutMs} ms`)), timeoutMs);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    const early = (code: number | null, signal: string | null): void => fail(new Error(`${name} exited early (code ${code}, signal ${signal})`));
+    child.once('exit', early);
+    const lines = createInterface({ input: child.stdout! });
+    let found = false;
+    lines.on('line', (line) => {
+      if (found) return;
+      const address = addressOf(line);
+      if (address === undefined) return;
+      found = true;
+      clearTimeout(timer);
+      child.off('exit', early);
+      resolve({
+        name,
+        pid: child.pid!,
+        address,
+        cpuSeconds: () => procCpuSeconds(child.pid!),
+        stop: async (graceMs = 10_000) => {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM');
+            const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+            await exited;
+            clearTimeout(kill);
+          }
+          children.delete(child);
+        },
+      });
+    });
+  });
+}
+
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export interface Row {
+  measure: string;
+  result: string;
+  ceiling?: string;
+  ratio?: string;
+  target: string;
+  verdict?: string;
+}
+
+export function printTable(rows: Row[]): void {
+  const head: Row = { measure: 'measure', result: 'apogee broker', ceiling: 'trivial grpc-js', ratio: 'ratio', target: 'target', verdict: 'met?' };
+  const keys = Object.keys(head) as (keyof Row)[];
+  const width = keys.map((k) => Math.max(...[head, ...rows].map((r) => (r[k] ?? '').length)));
+  const line = (r: Row): string => keys.map((k, i) => (r[k] ?? '').padEnd(width[i])).join(' | ');
+  console.log(line(head));
+  console.log(width.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const row of rows) console.log(line(row));
+}
+
+export const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
