@@ -44,7 +44,7 @@ export const brokerConfigSchema = defineConfigSchema({
   dataDir: {
     type: 'string',
     default: './data/broker',
-    description: "Directory for this broker's files (messages in <dataDir>/store, topics and groups in <dataDir>/meta); created at start.",
+    description: "Directory for this broker's files (messages in <dataDir>/store, topics and groups in <dataDir>/meta, delay timers in <dataDir>/timer); created at start.",
   },
   flushMode: {
     type: 'enum',
@@ -91,6 +91,15 @@ export const brokerConfigSchema = defineConfigSchema({
     max: 1,
     default: 0.95,
     description: 'Disk use (0-1) above which sends are refused (disk full).',
+  },
+  timerMaxDelayMs: {
+    type: 'number',
+    integer: true,
+    min: 1_000,
+    default: 7 * 24 * 3_600_000,
+    description:
+      'How far ahead a DELAY message may be due (default 7 days); later delivery timestamps are refused with ILLEGAL_DELIVERY_TIME. ' +
+      'Keep retentionHours above it: a timer whose commit-log record was deleted by retention cannot fire.',
   },
   autoCreateTopics: {
     type: 'boolean',

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import {
   createLogger,
   createMetricsRegistry,
@@ -21,6 +22,7 @@ import { openBrokerStore } from './open-store';
 import { startBrokerRegistration } from './registration/broker-registration';
 import { advertisedAddressOf } from './registration/advertised-address';
 import type { RegistrarTiming } from './registration/nameserver-registrar';
+import { TIMER_CHECKPOINT_TABLE, TimerStore } from './timer/timer-store';
 
 export interface BrokerDeps {
   /** Defaults to a JSON logger on stdout at config.logLevel. */
@@ -39,9 +41,11 @@ export interface RunningBroker extends RunningService {
  * metadata, serves gRPC (grpc.health.v1, apogee.broker.v1.BrokerAdmin and
  * apache.rocketmq.v2.MessagingService, whose POP consumer RPCs run over PopConsumption with its
  * state in the metadata store) and /metrics, then registers with every configured nameserver.
+ * DELAY messages wait in the TimerStore (<dataDir>/timer, checkpoints in the metadata store),
+ * which fires them into their topics from the start until the stop.
  * Stopping unregisters from the nameservers (bounded wait), ends pending long polls, closes the
- * servers (and the messaging service's nameserver channels), then flushes and closes the store,
- * then the metadata (which holds the POP offsets and in-flight records).
+ * servers (and the messaging service's nameserver channels), stops the timer, then flushes and
+ * closes the store, then the metadata (which holds the POP offsets and in-flight records).
  * Integration tests call it in-process with grpcPort and metricsPort 0.
  */
 export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
@@ -53,6 +57,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   let service: RunningService | undefined;
   let messaging: MessagingService | undefined;
   let consumer: ConsumerHandlers | undefined;
+  let timer: TimerStore | undefined;
   let registration: ReturnType<typeof startBrokerRegistration>;
   const routes = createRouteSource(config.nameservers, logger.child({ component: 'messaging' }));
   try {
@@ -66,6 +71,14 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       deadLetters: new DeadLetterQueue(store, metadata.topics),
     });
     const advertisedAddress = (): string => advertisedAddressOf(config, boundPort);
+    timer = await TimerStore.open({
+      dir: path.join(config.dataDir, 'timer'),
+      store,
+      checkpoints: await metadata.store.table<number>(TIMER_CHECKPOINT_TABLE),
+      clock: systemClock,
+      logger: logger.child({ component: 'timer' }),
+    });
+    timer.start();
     const routeDeps = {
       routes,
       brokerName: config.brokerName,
@@ -83,8 +96,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
       advertisedAddress,
       moreHandlers: consumer.handlers,
+      timer: { store: timer, maxDelayMs: config.timerMaxDelayMs },
     });
-    const services = [createBrokerAdminService(metadata, logger), messaging.registration];
+    const admin = createBrokerAdminService(metadata, { store, consumption, clock: systemClock }, logger);
+    const services = [admin, messaging.registration];
     service = await startService({ config, logger, registry, services });
     boundPort = service.grpcPort;
     const { topics } = metadata;
@@ -95,6 +110,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     await service?.stop();
     messaging?.close();
     routes.close();
+    await timer?.close().catch((closeErr: unknown) => logger.error({ err: closeErr }, 'timer close after a failed start failed'));
     await closeStores(store, metadata, logger).catch((closeErr: unknown) =>
       logger.error({ err: closeErr }, 'close after a failed start failed'),
     );
@@ -103,6 +119,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const serving = service;
   const messagingService = messaging;
   const consumerHandlers = consumer;
+  const timerStore = timer;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
@@ -112,6 +129,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         await serving.stop();
         messagingService.close();
         routes.close();
+        await timerStore.close(); // before the store: a fire in progress appends to it
       } finally {
         await closeStores(store, metadata, logger);
       }

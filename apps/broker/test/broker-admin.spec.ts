@@ -166,4 +166,32 @@ describe('BrokerAdmin over gRPC', () => {
     expect(topics.topics).toHaveLength(1);
     expect(groups.groups).toHaveLength(2);
   });
+
+  it('resets a group that never consumed a topic, and answers bad resets with what to fix', async () => {
+    const reset = await client().call('ResetOffset', { group: 'billing', topic: 'orders', edge: 'EARLIEST' });
+    expect(reset).toMatchObject({ group: 'billing', topic: 'orders', future_timestamp: false });
+    expect(reset.queues).toHaveLength(16);
+    expect(reset.queues?.[3]).toEqual({ queue_id: 3, new_offset: '0', dropped_inflight: 0 }); // no old position
+    const future = await client().call('ResetOffset', { group: 'billing', topic: 'orders', timestamp_ms: Date.now() + 3_600_000 });
+    expect(future.future_timestamp).toBe(true);
+    expect(future.queues?.[3]).toEqual({ queue_id: 3, old_committed_offset: '0', new_offset: '0', dropped_inflight: 0 });
+
+    await expect(failure(client().call('ResetOffset', { group: 'nobody', topic: 'orders', edge: 'LATEST' }))).resolves.toMatchObject({
+      code: status.NOT_FOUND,
+      apogeeCode: 'GROUP_NOT_FOUND',
+    });
+    await expect(failure(client().call('ResetOffset', { group: 'billing', topic: 'nothing', edge: 'LATEST' }))).resolves.toMatchObject({
+      code: status.NOT_FOUND,
+      apogeeCode: 'TOPIC_NOT_FOUND',
+    });
+    await expect(failure(client().call('ResetOffset', { group: 'billing', topic: 'orders' }))).resolves.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      apogeeCode: 'INVALID_ARGUMENT',
+      details: expect.stringContaining('Say where to reset to'),
+    });
+    await expect(failure(client().call('ResetOffset', { group: 'billing', topic: 'orders', timestamp_ms: -5 }))).resolves.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining('Timestamp -5 ms is invalid'),
+    });
+  });
 });

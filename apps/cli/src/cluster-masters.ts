@@ -53,7 +53,8 @@ export function mastersOf(info: ClusterInfo, nameserver: string, cluster?: strin
   return { clusterName, masters, withoutMaster };
 }
 
-export type OutcomeResult = 'created' | 'exists' | 'failed';
+/** 'reset': a group's offsets were moved (group reset-offset). */
+export type OutcomeResult = 'created' | 'exists' | 'reset' | 'failed';
 
 /** What happened on one broker. */
 export interface BrokerOutcome<T> {

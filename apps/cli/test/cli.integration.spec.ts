@@ -1,3 +1,4 @@
+import { Producer } from 'rocketmq-client-nodejs';
 import { cli, closedAddress } from './cli-harness';
 import { BROKER_NAME, CLUSTER_NAME, startTestCluster, type TestCluster } from './cluster-fixture';
 
@@ -157,6 +158,70 @@ describe('apogee group create', () => {
     const { code, stderr } = await cli(['group', 'create', 'billing', '--fifo', 'maybe', ...ns]);
     expect(code).toBe(2);
     expect(stderr).toContain('--fifo "maybe" is invalid; allowed: true or false');
+  });
+});
+
+describe('apogee group reset-offset', () => {
+  const sum = (queues: JsonDocument[], field: string): number => queues.reduce((total, q) => total + (q[field] as number), 0);
+
+  beforeAll(async () => {
+    expect((await cli(['topic', 'create', 'audit', '--type', 'NORMAL', '--queues', '2', ...ns])).code).toBe(0);
+    expect((await cli(['group', 'create', 'replay', ...ns])).code).toBe(0);
+    await cluster.syncRoutes('audit');
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+    const producer = new Producer({ endpoints: cluster.broker, namespace: '', topics: ['audit'], sslEnabled: false, logger: quiet });
+    await producer.startup();
+    try {
+      for (let i = 0; i < 3; i++) await producer.send({ topic: 'audit', tag: 'T', body: Buffer.from(`audit ${i}`) });
+    } finally {
+      await producer.shutdown();
+    }
+  }, 30_000);
+
+  it('moves the group on every queue of the topic and prints old → new per queue', async () => {
+    const first = await cli(['group', 'reset-offset', 'replay', '--topic', 'audit', '--to', 'latest', ...ns]);
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(first.stdout).toContain('Group replay on topic audit: reset to the latest offset');
+    expect(first.stdout).toMatch(/^BROKER\s+QUEUE\s+COMMITTED OFFSET\s+IN-FLIGHT DROPPED$/m);
+    expect(first.stdout).toMatch(new RegExp(`^${BROKER_NAME}\\s+1\\s+- → \\d\\s+0$`, 'm'));
+
+    const json = await cli(['group', 'reset-offset', 'replay', '--topic', 'audit', '--to', 'EARLIEST', '--json', ...ns]);
+    expect(json.code).toBe(0);
+    const doc = parse(json.stdout);
+    expect(doc).toMatchObject({ group: 'replay', topic: 'audit', to: { kind: 'earliest' }, ok: true });
+    expect(doc.brokers).toHaveLength(1);
+    expect(doc.brokers[0]).toMatchObject({ brokerName: BROKER_NAME, address: cluster.broker, result: 'reset', futureTimestamp: false });
+    expect(doc.brokers[0].queues.map((q: JsonDocument) => q.queueId)).toEqual([0, 1]);
+    expect({ old: sum(doc.brokers[0].queues, 'oldCommittedOffset'), new: sum(doc.brokers[0].queues, 'newOffset') }).toEqual({ old: 3, new: 0 });
+  });
+
+  it('resets to a time, and says when the time is in the future', async () => {
+    const past = await cli(['group', 'reset-offset', 'replay', '--topic', 'audit', '--to', '2020-01-01T00:00:00Z', '--json', ...ns]);
+    expect(past.code).toBe(0);
+    expect(parse(past.stdout)).toMatchObject({ to: { kind: 'time', timestamp: '2020-01-01T00:00:00.000Z' } });
+    expect(sum(parse(past.stdout).brokers[0].queues, 'newOffset')).toBe(0); // every message is newer
+
+    const future = await cli(['group', 'reset-offset', 'replay', '--topic', 'audit', '--to', '2999-01-01', ...ns]);
+    expect(future.code).toBe(0);
+    expect(future.stdout).toContain(`note: the time is after ${BROKER_NAME}'s clock, so it reset to the latest offset`);
+  });
+
+  it('exits 1 for an unknown group or topic, and 2 for a bad time', async () => {
+    const group = await cli(['group', 'reset-offset', 'nobody', '--topic', 'audit', '--to', 'latest', '--json', ...ns]);
+    expect(group.code).toBe(1);
+    expect(group.stderr).toBe('error: resetting group nobody failed on 1 of 1 broker\n');
+    expect(parse(group.stdout)).toMatchObject({
+      ok: false,
+      brokers: [{ result: 'failed', error: { grpcStatus: 'NOT_FOUND', apogeeCode: 'GROUP_NOT_FOUND', hint: expect.stringContaining('apogee group create nobody') } }],
+    });
+
+    const topic = await cli(['group', 'reset-offset', 'replay', '--topic', 'no-such-topic', '--to', 'latest', '--json', ...ns]);
+    expect(topic.code).toBe(1);
+    expect(parse(topic.stdout).error).toMatchObject({ grpcStatus: 'NOT_FOUND', exitCode: 1 });
+
+    const time = await cli(['group', 'reset-offset', 'replay', '--topic', 'audit', '--to', 'yesterday', ...ns]);
+    expect({ code: time.code, stdout: time.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(time.stderr).toContain('error: --to "yesterday" is invalid; allowed: earliest, latest, or an ISO 8601 time');
   });
 });
 

@@ -11,6 +11,7 @@ const METHODS: Record<BrokerAdminMethod, true> = {
   DeleteGroup: true,
   GetGroup: true,
   ListGroups: true,
+  ResetOffset: true,
 };
 
 describe('BrokerAdmin proto', () => {
@@ -30,5 +31,18 @@ describe('BrokerAdmin proto', () => {
     expect(CreateGroup.requestDeserialize(CreateGroup.requestSerialize(request))).toEqual(request);
     const bare = CreateGroup.requestDeserialize(CreateGroup.requestSerialize({ name: 'g', max_delivery_attempts: 0 }));
     expect(bare).toEqual({ name: 'g', max_delivery_attempts: 0 }); // optional: an explicit 0 stays visible
+  });
+
+  it('round-trips a ResetOffset by time and by edge, int64 offsets as strings', () => {
+    const { ResetOffset } = loadBrokerAdminService().service;
+    const byTime = { group: 'g', topic: 't', timestamp_ms: 1_700_000_000_123 };
+    expect(ResetOffset.requestDeserialize(ResetOffset.requestSerialize(byTime))).toEqual({ ...byTime, timestamp_ms: '1700000000123' });
+    const byEdge = { group: 'g', topic: 't', edge: 'EARLIEST' };
+    expect(ResetOffset.requestDeserialize(ResetOffset.requestSerialize(byEdge))).toEqual(byEdge);
+    const answer = { group: 'g', topic: 't', queues: [{ queue_id: 0, new_offset: 5, dropped_inflight: 0 }], future_timestamp: false };
+    expect(ResetOffset.responseDeserialize(ResetOffset.responseSerialize(answer))).toEqual({
+      ...answer,
+      queues: [{ queue_id: 0, new_offset: '5', dropped_inflight: 0 }],
+    });
   });
 });

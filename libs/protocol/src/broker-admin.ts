@@ -51,6 +51,32 @@ export interface AdminNameRequest {
   name?: string;
 }
 
+export type AdminResetEdge = 'RESET_EDGE_UNSPECIFIED' | 'EARLIEST' | 'LATEST';
+
+/** ResetOffset: exactly one of timestamp_ms (epoch ms; int64, decoded as a string) and edge. */
+export interface AdminResetOffsetRequest {
+  group?: string;
+  topic?: string;
+  timestamp_ms?: number | string;
+  edge?: AdminResetEdge;
+}
+
+/** One queue's reset; the int64 offsets are decoded as strings. */
+export interface AdminQueueOffsetReset {
+  queue_id?: number;
+  /** Absent when the group had never consumed the queue. */
+  old_committed_offset?: number | string;
+  new_offset?: number | string;
+  dropped_inflight?: number;
+}
+
+export interface AdminResetOffsetResponse {
+  group?: string;
+  topic?: string;
+  queues?: AdminQueueOffsetReset[];
+  future_timestamp?: boolean;
+}
+
 /** Every BrokerAdmin RPC: [request, response]. */
 export interface BrokerAdminMethods {
   CreateTopic: [AdminTopicRequest, { topic?: AdminTopic }];
@@ -63,6 +89,7 @@ export interface BrokerAdminMethods {
   DeleteGroup: [AdminNameRequest, { group?: AdminGroup }];
   GetGroup: [AdminNameRequest, { group?: AdminGroup }];
   ListGroups: [Record<string, never>, { groups?: AdminGroup[] }];
+  ResetOffset: [AdminResetOffsetRequest, AdminResetOffsetResponse];
 }
 
 export type BrokerAdminMethod = keyof BrokerAdminMethods;

@@ -110,6 +110,8 @@ const MESSAGING = {
   INVALID_PROPERTY_KEY: bad('ILLEGAL_MESSAGE_PROPERTY_KEY', 'A user property name is reserved or not printable.'),
   PROPERTIES_TOO_LARGE: bad('MESSAGE_PROPERTIES_TOO_LARGE', 'The user properties exceed the count or size limit.'),
   INVALID_DELIVERY_TIME: bad('ILLEGAL_DELIVERY_TIME', 'The delivery timestamp is not acceptable.'),
+  TIMER_NOT_FOUND: entry('MESSAGE_NOT_FOUND', status.NOT_FOUND, false,
+    'The delayed message to recall already fired, was recalled before, or is unknown.'),
   UNSUPPORTED_MESSAGE_TYPE: entry('UNSUPPORTED', status.UNIMPLEMENTED, false,
     'This broker does not store messages of this type yet.'),
   UNKNOWN_CLIENT_TYPE: bad('UNRECOGNIZED_CLIENT_TYPE', 'The client type is missing or not supported.'),

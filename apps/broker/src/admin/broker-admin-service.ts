@@ -4,17 +4,32 @@ import {
   loadBrokerAdminService,
   type BrokerAdminHandlers,
 } from '@apogee/protocol';
-import { unaryCall, type GrpcServiceRegistration, type Logger } from '@apogee/runtime';
+import { unaryCall, type Clock, type GrpcServiceRegistration, type Logger } from '@apogee/runtime';
+import type { MessageStore } from '@apogee/storage';
+import type { PopConsumption } from '../consumer/pop-consumption';
 import type { BrokerMetadata } from '../metadata/open-metadata';
 import { groupAdminHandlers } from './group-admin';
+import { offsetAdminHandlers } from './offset-admin';
 import { topicAdminHandlers } from './topic-admin';
 
-/** apogee.broker.v1.BrokerAdmin over the broker's topic and group registries. */
+/** What ResetOffset works on besides the metadata: the queues' offsets and the POP positions. */
+export interface OffsetAdminSources {
+  readonly store: Pick<MessageStore, 'offsetAtTime' | 'queueRange'>;
+  readonly consumption: Pick<PopConsumption, 'resetPosition'>;
+  readonly clock: Clock;
+}
+
+/** apogee.broker.v1.BrokerAdmin over the broker's topic and group registries and its POP positions. */
 export function createBrokerAdminService(
   metadata: Pick<BrokerMetadata, 'topics' | 'groups'>,
+  sources: OffsetAdminSources,
   logger: Logger,
 ): GrpcServiceRegistration {
-  const handlers: BrokerAdminHandlers = { ...topicAdminHandlers(metadata.topics), ...groupAdminHandlers(metadata.groups) };
+  const handlers: BrokerAdminHandlers = {
+    ...topicAdminHandlers(metadata.topics),
+    ...groupAdminHandlers(metadata.groups),
+    ...offsetAdminHandlers({ topics: metadata.topics, groups: metadata.groups, ...sources }),
+  };
   const log = logger.child({ component: 'admin' });
   const implementation: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(handlers)) {

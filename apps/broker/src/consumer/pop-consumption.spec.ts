@@ -237,6 +237,23 @@ describe('PopConsumption', () => {
     expect((await ack(m1)).committedOffset).toBe(2);
   });
 
+  it('holds a FIFO queue back while a message is in flight, then redelivers in order before anything new', async () => {
+    await send(['A', 'A', 'A', 'A']);
+    const fifo = (over: Partial<PopRequest> = {}) => request({ fifo: true, ...over });
+    const first = await pop.pop(fifo({ maxCount: 2 }));
+    expect(offsetsOf(first)).toEqual([0, 1]);
+    expect(await pop.pop(fifo())).toEqual([]); // 0 and 1 in flight: 2 and 3 wait
+    expect(offsetsOf(await pop.pop(request({ group: 'std' })))).toEqual([0, 1, 2, 3]); // a standard group is not held back
+    await ack(first[0], 'g');
+    expect(await pop.pop(fifo())).toEqual([]); // 1 still in flight
+    clock.nowMs += INVISIBLE_MS;
+    const again = await pop.pop(fifo());
+    expect(offsetsOf(again)).toEqual([1]); // the unacked one first, alone
+    expect(attemptsOf(again)).toEqual([2]);
+    await ack(again[0], 'g');
+    expect(offsetsOf(await pop.pop(fifo()))).toEqual([2, 3]);
+  });
+
   it('caps in-flight messages per queue', async () => {
     await closeAll();
     await openAll({ maxInflightPerQueue: 2 });

@@ -12,6 +12,10 @@
  * A message due again after maxDeliveryAttempts deliveries is not delivered: the pop copies it
  * to the group's dead-letter topic (dead-letter-queue.ts) and settles it like an ack, so a
  * message is delivered at most maxDeliveryAttempts times (RocketMQ's PopMessageResultFilter).
+ * FIFO groups (§5.5) pop a queue in order: nothing leaves it while one of its messages is in
+ * flight and invisible; once they are all due again they are redelivered first, in queue order,
+ * and new messages follow only when none is left in flight. Order therefore holds per queue, and
+ * so per message group (the producer side routes a message group to one queue).
  *
  * Durability: every call resolves only after its table writes are fdatasync-ed, in-flight records
  * before the position that covers them. Calls on one queue of one group run one at a time.
@@ -49,6 +53,8 @@ export interface PopRequest extends QueueRef {
   readonly filter: MessageFilter;
   /** The group's maxDeliveryAttempts: a message delivered this often goes to the DLQ when due again. */
   readonly maxDeliveryAttempts: number;
+  /** A FIFO group: nothing new leaves the queue while any of its messages is in flight. */
+  readonly fifo?: boolean;
 }
 
 export interface PoppedMessage {
@@ -168,14 +174,17 @@ export class PopConsumption {
   private async popQueue(ref: QueueRef, request: PopRequest): Promise<PoppedMessage[]> {
     const nowMs = this.clock.now();
     const inflight = this.inflight.list(ref);
+    if (request.fifo && isHeldBack(inflight, nowMs)) return [];
     const want = Math.max(0, Math.floor(request.maxCount));
     const redelivery = dueRedeliveries(this.store, ref, inflight, { nowMs, want, ...request });
     for (const { record, message } of redelivery.exhausted) {
       await this.options.deadLetters.deadLetter(ref.group, message, record.deliveryAttempt);
     }
     const settled = [...redelivery.gone, ...redelivery.exhausted.map(({ record }) => record.queueOffset)];
-    const room = this.maxInflightPerQueue - (inflight.length - settled.length);
-    const wantNew = Math.min(want - redelivery.due.length, room);
+    const stillInflight = inflight.length - settled.length;
+    const room = this.maxInflightPerQueue - stillInflight;
+    // FIFO: new messages only once every earlier one is acked or dead-lettered
+    const wantNew = request.fifo && stillInflight > 0 ? 0 : Math.min(want - redelivery.due.length, room);
     const fresh = scanNewMessages(this.store, ref, this.nextOffset(ref), Math.max(0, wantNew), request.filter);
     const invisibleUntilMs = nowMs + request.invisibleDurationMs;
     const delivered = [
@@ -263,6 +272,11 @@ export class PopConsumption {
       return { previous, droppedInflight: dropped.length };
     });
   }
+}
+
+/** A FIFO queue is held back while a message of it is in flight and not yet due again. */
+export function isHeldBack(inflight: readonly InflightMessage[], nowMs: number): boolean {
+  return inflight.some((m) => m.invisibleUntilMs > nowMs);
 }
 
 function refOf(group: string, handle: ReceiptHandle): QueueRef {

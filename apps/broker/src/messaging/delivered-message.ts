@@ -2,7 +2,8 @@
  * The v2 Message a consumer receives (doc §2.2, §8.5): original topic, MD5 upper-case-hex body
  * digest, IDENTITY encoding, delivery_attempt ≥ 1, the stable message id, and every stored
  * system field for tools. The stored message-group property becomes message_group and a dead
- * letter's origin (dead-letter-queue.ts) becomes dead_letter_queue; neither is a user property.
+ * letter's origin (dead-letter-queue.ts) becomes dead_letter_queue, a delayed message's due time
+ * delivery_timestamp; no reserved (broker-set) property is passed on as a user property.
  * A popped message (ReceiveMessage) also carries its receipt handle and invisible duration; a
  * pulled one (PullMessage) has neither — pull consumers track offsets, not handles —
  * and is always delivery attempt 1.
@@ -13,13 +14,10 @@
 import { createHash } from 'node:crypto';
 import type { TopicConfig } from '@apogee/routing';
 import type { StoredMessage } from '@apogee/storage';
-import {
-  DLQ_ORIGIN_MESSAGE_ID_PROPERTY,
-  DLQ_ORIGIN_TOPIC_PROPERTY,
-  RECONSUME_TIME_PROPERTY,
-} from '../consumer/dead-letter-queue';
+import { DLQ_ORIGIN_MESSAGE_ID_PROPERTY, DLQ_ORIGIN_TOPIC_PROPERTY } from '../consumer/dead-letter-queue';
+import { DELIVER_MS_PROPERTY } from '../timer/timer-message';
 import type { PoppedMessage } from '../consumer/pop-consumption';
-import { MESSAGE_GROUP_PROPERTY } from './reserved-properties';
+import { MESSAGE_GROUP_PROPERTY, RESERVED_PROPERTY_NAMES } from './reserved-properties';
 import { durationOf, timestampOf, type WireDeliveredMessage } from './v2-wire';
 
 export function deliveredMessage(popped: PoppedMessage, topic: TopicConfig, invisibleDurationMs: number): WireDeliveredMessage {
@@ -37,13 +35,13 @@ export function deliveredMessage(popped: PoppedMessage, topic: TopicConfig, invi
 
 /** A message read by offset (PullMessage): no receipt handle, no invisible duration, attempt 1. */
 export function pulledMessage(message: StoredMessage, topic: TopicConfig): WireDeliveredMessage {
-  const {
-    [MESSAGE_GROUP_PROPERTY]: messageGroup,
-    [DLQ_ORIGIN_TOPIC_PROPERTY]: originTopic,
-    [DLQ_ORIGIN_MESSAGE_ID_PROPERTY]: originMessageId,
-    [RECONSUME_TIME_PROPERTY]: _attempts,
-    ...userProperties
-  } = message.properties;
+  const system = message.properties;
+  const messageGroup = system[MESSAGE_GROUP_PROPERTY];
+  const originTopic = system[DLQ_ORIGIN_TOPIC_PROPERTY];
+  const deliverMs = Number(system[DELIVER_MS_PROPERTY] ?? NaN);
+  // producers may not set reserved names (message-validation.ts): every one stored was set by the broker
+  const userProperties: Record<string, string> = {};
+  for (const [name, value] of Object.entries(system)) if (!RESERVED_PROPERTY_NAMES.has(name)) userProperties[name] = value;
   return {
     topic: { name: topic.name, resource_namespace: '' },
     user_properties: userProperties,
@@ -62,7 +60,8 @@ export function pulledMessage(message: StoredMessage, topic: TopicConfig): WireD
       queue_offset: String(message.queueOffset),
       delivery_attempt: 1,
       ...(messageGroup === undefined ? {} : { message_group: messageGroup }),
-      ...(originTopic === undefined ? {} : { dead_letter_queue: { topic: originTopic, message_id: originMessageId ?? '' } }),
+      ...(Number.isSafeInteger(deliverMs) ? { delivery_timestamp: timestampOf(deliverMs) } : {}),
+      ...(originTopic === undefined ? {} : { dead_letter_queue: { topic: originTopic, message_id: system[DLQ_ORIGIN_MESSAGE_ID_PROPERTY] ?? '' } }),
     },
     body: message.body,
   };

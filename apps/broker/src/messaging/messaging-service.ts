@@ -1,7 +1,7 @@
 /**
  * apache.rocketmq.v2.MessagingService for producers: QueryRoute, Telemetry, Heartbeat,
- * NotifyClientTermination and SendMessage, one handler file each. Unary handlers answer every
- * outcome in-band (v2-unary.ts). The POP consumer RPCs (ReceiveMessage, AckMessage,
+ * NotifyClientTermination, SendMessage and (with a timer store) RecallMessage, one handler file
+ * each. Unary handlers answer every outcome in-band (v2-unary.ts). The POP consumer RPCs (ReceiveMessage, AckMessage,
  * ChangeInvisibleDuration; consumer-handlers.ts) come in through `moreHandlers`. RPCs not
  * registered are answered UNIMPLEMENTED by grpc-js.
  */
@@ -14,9 +14,11 @@ import type { BrokerMetadata } from '../metadata/open-metadata';
 import { ClientRegistry } from './client-registry';
 import { heartbeatHandler } from './heartbeat.handler';
 import { notifyClientTerminationHandler } from './notify-client-termination.handler';
+import type { TimerStore } from '../timer/timer-store';
 import { queryRouteHandler } from './query-route.handler';
 import { QueuePicker } from './queue-picker';
 import { createRouteSource, type RouteSource } from './route-source';
+import { recallMessageHandler } from './recall-message.handler';
 import { sendMessageHandler } from './send-message.handler';
 import { telemetryHandler } from './telemetry.handler';
 import { v2UnaryCall } from './v2-unary';
@@ -34,6 +36,8 @@ export interface MessagingServiceDeps {
   readonly moreHandlers?: UntypedServiceImplementation;
   /** Route source shared with other handlers (closed by its owner); else one of its own, closed by close(). */
   readonly routes?: RouteSource;
+  /** The broker's timer store: DELAY sends are accepted and RecallMessage served; absent: UNSUPPORTED. */
+  readonly timer?: { readonly store: Pick<TimerStore, 'recall' | 'noteSent'>; readonly maxDelayMs: number };
 }
 
 export interface MessagingService {
@@ -49,6 +53,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   const clients = new ClientRegistry(clock);
   const ownsRoutes = deps.routes === undefined;
   const routes = deps.routes ?? createRouteSource(config.nameservers, log);
+  const timerDeps = deps.timer;
   const implementation: UntypedServiceImplementation = {
     QueryRoute: v2UnaryCall(
       'QueryRoute',
@@ -80,8 +85,21 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
         queues: new QueuePicker(config.brokerName),
         maxBodyBytes: config.maxBodyBytes,
         clock,
+        delay:
+          timerDeps === undefined
+            ? undefined
+            : {
+                maxDelayMs: timerDeps.maxDelayMs,
+                brokerName: config.brokerName,
+                noteSent: (record, dueMs) => timerDeps.store.noteSent(record, dueMs),
+              },
       }),
     ),
+    ...(timerDeps === undefined
+      ? {}
+      : {
+          RecallMessage: v2UnaryCall('RecallMessage', log, recallMessageHandler({ timer: timerDeps.store, brokerName: config.brokerName })),
+        }),
     ...deps.moreHandlers,
   };
   return {

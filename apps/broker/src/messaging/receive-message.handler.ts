@@ -3,7 +3,7 @@
  * (the request's queue id is ignored: Node only ever names queue 0), with long polling.
  *
  * Checks, each answered in-band: client id; group (auto-created when autoCreateGroups is on);
- * topic (must exist and be readable); filter (TAG `*` or `A||B`; SQL → UNSUPPORTED for now);
+ * topic (must exist and be readable); filter (TAG `*` or `A||B`, or SQL92);
  * batch_size ≥ 1, capped at 32; invisible_duration in [10 s, 12 h] → else ILLEGAL_INVISIBLE_TIME,
  * or, with auto_renew (push consumers), AUTO_RENEW_INVISIBLE_MS: renewal is not implemented, so
  * a long invisible time keeps slow listeners from seeing duplicates (doc §5.3).
@@ -13,7 +13,9 @@
  * short requested times are not raised to 5 s. The call pops at once, then sleeps until a message
  * of the topic is dispatched (ArrivalNotifier), an in-flight message falls due, the polling time
  * ends, the client cancels or the broker stops, and pops again; it answers as soon as one pop
- * returns anything (it does not wait to fill the batch).
+ * returns anything (it does not wait to fill the batch). A FIFO group's queue with a message in
+ * flight is skipped (PopConsumption holds it back) until that message is acked, dead-lettered or
+ * due again.
  *
  * Stream: `{status}` (OK, or MESSAGE_NOT_FOUND "no new message", or the error), one `{message}`
  * per message, `{delivery_timestamp}`, end. If the client cancelled after messages were popped,
@@ -24,7 +26,7 @@ import { ApogeeError, okV2Status, type V2Status } from '@apogee/protocol';
 import { isReadable, validateConsumableTopicName, type TopicConfig } from '@apogee/routing';
 import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
-import { MAX_INVISIBLE_DURATION_MS, type PopConsumption, type PoppedMessage } from '../consumer/pop-consumption';
+import { isHeldBack, MAX_INVISIBLE_DURATION_MS, type PopConsumption, type PoppedMessage } from '../consumer/pop-consumption';
 import type { QueueRef } from '../consumer/queue-ref';
 import { compileFilter, type MessageFilter } from '../consumer/message-filter';
 import type { GroupRegistry } from '../metadata/group-registry';
@@ -63,6 +65,7 @@ interface ReceiveParams {
   readonly batchSize: number;
   readonly invisibleDurationMs: number;
   readonly maxDeliveryAttempts: number;
+  readonly fifo: boolean;
   readonly pollUntilMs: number;
 }
 
@@ -155,6 +158,7 @@ async function receiveParams(deps: ReceiveMessageDeps, request: WireReceiveMessa
     batchSize: Math.min(requestedBatch, MAX_BATCH_SIZE),
     invisibleDurationMs,
     maxDeliveryAttempts: group.maxDeliveryAttempts,
+    fifo: group.fifo,
     pollUntilMs: now + pollMs,
   };
 }
@@ -201,13 +205,14 @@ async function popAcrossQueues(deps: ReceiveMessageDeps, rotation: Map<string, n
   const now = deps.clock.now();
   for (let i = 0; i < count && out.length < params.batchSize; i++) {
     const ref = refOf(params, (start + i) % count);
-    if (!hasWork(deps, ref, now)) continue;
+    if (!hasWork(deps, params, ref, now)) continue;
     const popped = await deps.consumption.pop({
       ...ref,
       maxCount: params.batchSize - out.length,
       invisibleDurationMs: params.invisibleDurationMs,
       filter: params.filter,
       maxDeliveryAttempts: params.maxDeliveryAttempts,
+      fifo: params.fifo,
     });
     out.push(...popped);
   }
@@ -218,9 +223,11 @@ async function popAcrossQueues(deps: ReceiveMessageDeps, rotation: Map<string, n
  * Cheap check before a pop (which writes and syncs): new entries, or an in-flight message due
  * again (a redelivery, or one out of attempts that the pop moves to the dead-letter queue).
  */
-function hasWork(deps: ReceiveMessageDeps, ref: QueueRef, now: number): boolean {
+function hasWork(deps: ReceiveMessageDeps, params: ReceiveParams, ref: QueueRef, now: number): boolean {
+  const inflight = deps.consumption.inflight.list(ref);
+  if (params.fifo && isHeldBack(inflight, now)) return false;
   if (deps.consumption.nextOffset(ref) < deps.store.queueRange(ref.topic, ref.queueId).max) return true;
-  return deps.consumption.inflight.list(ref).some((m) => m.invisibleUntilMs <= now);
+  return inflight.some((m) => m.invisibleUntilMs <= now);
 }
 
 /** When the group's next in-flight message of the topic falls due (Infinity if none). */

@@ -9,18 +9,27 @@
  * entries' code when they all agree, else MULTIPLE_RESULTS. Messages are independent: a bad one
  * does not stop the others (the client resends the request, and duplicates by message id are
  * expected by the protocol). Messages of different topics in one request are all refused with
- * MESSAGE_CORRUPTED. DELAY and TRANSACTION messages are refused with UNSUPPORTED until the timer
- * and half-message stores exist: storing them as normal messages would deliver them early.
+ * MESSAGE_CORRUPTED.
+ *
+ * DELAY messages (doc §4.4), when the broker runs a timer (`delay`): the delivery timestamp must
+ * be a valid time at most `maxDelayMs` ahead (else ILLEGAL_DELIVERY_TIME naming the limit). One
+ * due in the future is appended to the timer's system topic (timer/timer-message.ts) and its entry
+ * carries a recall handle (timer/recall-handle.ts) and, as offset, its place in that topic's
+ * queue; one already due is stored in its topic at once. TRANSACTION messages (and DELAY ones
+ * without a timer) are refused with UNSUPPORTED until the half-message store exists: storing
+ * them as normal messages would deliver them early.
  */
 import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
 import type { Clock } from '@apogee/runtime';
 import type { MessageType, TopicConfig } from '@apogee/routing';
-import type { MessageInput, MessageStore } from '@apogee/storage';
+import type { AppendResult, MessageInput, MessageStore } from '@apogee/storage';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import { assertMessageType } from '../metadata/topic-checks';
+import { encodeRecallHandle } from '../timer/recall-handle';
+import { delayedInputOf } from '../timer/timer-message';
 import { checkMessage, type CheckedMessage } from './message-validation';
 import type { QueuePicker } from './queue-picker';
-import type { WireSendMessageRequest, WireSendMessageResponse, WireSendResultEntry } from './v2-wire';
+import { millisOf, type WireMessage, type WireSendMessageRequest, type WireSendMessageResponse, type WireSendResultEntry } from './v2-wire';
 
 /** Message types this broker can store today. */
 const STORABLE_TYPES: ReadonlySet<MessageType> = new Set(['NORMAL', 'FIFO']);
@@ -31,11 +40,27 @@ export interface SendMessageDeps {
   readonly queues: QueuePicker;
   readonly maxBodyBytes: number;
   readonly clock: Clock;
+  /** Set when the broker runs a timer store: DELAY messages are accepted. */
+  readonly delay?: DelayOptions;
 }
 
+export interface DelayOptions {
+  /** How far ahead a delivery timestamp may be (config timerMaxDelayMs). */
+  readonly maxDelayMs: number;
+  /** Written into recall handles; RecallMessage refuses handles of other brokers. */
+  readonly brokerName: string;
+  /** Tells the timer store a timer record was stored (TimerStore.noteSent), so it need not read it back. */
+  readonly noteSent?: (record: AppendResult, dueMs: number) => void;
+}
+
+/** A recall_handle on an entry (only for delayed messages waiting in the timer). */
+type SendResultEntry = WireSendResultEntry & { recall_handle?: string };
+
 type Failed = { readonly kind: 'failed'; readonly error: unknown };
-type Accepted = { readonly kind: 'accepted'; readonly message: CheckedMessage; readonly topic: TopicConfig } | Failed;
-type Outcome = { readonly kind: 'ok'; readonly offset: number } | Failed;
+type Accepted =
+  | { readonly kind: 'accepted'; readonly message: CheckedMessage; readonly topic: TopicConfig; readonly dueMs?: number }
+  | Failed;
+type Outcome = { readonly kind: 'ok'; readonly offset: number; readonly recallHandle?: string } | Failed;
 
 export function sendMessageHandler(deps: SendMessageDeps) {
   return async (request: WireSendMessageRequest): Promise<WireSendMessageResponse> => {
@@ -58,27 +83,51 @@ export function sendMessageHandler(deps: SendMessageDeps) {
       messages.map(async (wire): Promise<Accepted> => {
         try {
           const message = checkMessage(wire, deps.maxBodyBytes, now);
+          const dueMs =
+            message.messageType === 'DELAY' && deps.delay !== undefined ? deliveryTimeOf(wire, message, now, deps.delay) : undefined;
           let topic = topicOfType.get(message.messageType);
-          if (topic === undefined) topicOfType.set(message.messageType, (topic = topicFor(deps.topics, message)));
-          return { kind: 'accepted', message, topic: await topic };
+          if (topic === undefined) topicOfType.set(message.messageType, (topic = topicFor(deps, message)));
+          return { kind: 'accepted', message, topic: await topic, dueMs };
         } catch (error) {
           return { kind: 'failed', error };
         }
       }),
     );
-    return answer(ids, await appendAll(deps, accepted));
+    return answer(ids, await appendAll(deps, accepted, now));
   };
 }
 
 /** The topic a checked message goes to; only storable types may auto-create one. */
-async function topicFor(topics: TopicRegistry, message: CheckedMessage): Promise<TopicConfig> {
-  if (STORABLE_TYPES.has(message.messageType)) return topics.ensureTopicForSend(message.topic, message.messageType);
+async function topicFor(deps: SendMessageDeps, message: CheckedMessage): Promise<TopicConfig> {
+  const { topics } = deps;
+  const storable = STORABLE_TYPES.has(message.messageType) || (message.messageType === 'DELAY' && deps.delay !== undefined);
+  if (storable) return topics.ensureTopicForSend(message.topic, message.messageType);
   const known = topics.get(message.topic);
   if (known !== undefined) assertMessageType(known, message.messageType);
+  const types = deps.delay === undefined ? 'NORMAL and FIFO' : 'NORMAL, FIFO and DELAY';
   throw new ApogeeError(
     'UNSUPPORTED_MESSAGE_TYPE',
-    `Message ${message.messageId} is a ${message.messageType} message; this broker stores NORMAL and FIFO messages only so far`,
+    `Message ${message.messageId} is a ${message.messageType} message; this broker stores ${types} messages only so far`,
   );
+}
+
+/** The due time of a DELAY message: a valid timestamp at most maxDelayMs ahead (past: deliver now). */
+function deliveryTimeOf(wire: WireMessage, message: CheckedMessage, nowMs: number, delay: DelayOptions): number {
+  const dueMs = millisOf(wire.system_properties?.delivery_timestamp ?? undefined);
+  if (dueMs === undefined || !Number.isSafeInteger(dueMs) || dueMs < 0) {
+    throw new ApogeeError(
+      'INVALID_DELIVERY_TIME',
+      `Message ${message.messageId} is a DELAY message without a valid delivery_timestamp; set the delivery time (epoch seconds and nanos)`,
+    );
+  }
+  if (dueMs - nowMs > delay.maxDelayMs) {
+    throw new ApogeeError(
+      'INVALID_DELIVERY_TIME',
+      `Message ${message.messageId} is due at ${new Date(dueMs).toISOString()}, ${dueMs - nowMs} ms from now; ` +
+        `this broker delays messages by at most ${delay.maxDelayMs} ms (${delay.maxDelayMs / 3_600_000} h, timerMaxDelayMs)`,
+    );
+  }
+  return dueMs;
 }
 
 /**
@@ -86,11 +135,12 @@ async function topicFor(topics: TopicRegistry, message: CheckedMessage): Promise
  * the request); non-FIFO ones of the request share one queue. A message the store refuses fails
  * alone; a store failure fails them all.
  */
-async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[]): Promise<Outcome[]> {
+async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], nowMs: number): Promise<Outcome[]> {
   let sharedQueueId: number | undefined;
   const outcomes: Outcome[] = new Array(accepted.length);
   const inputs: MessageInput[] = [];
   const slots: number[] = [];
+  const timerDues = new Map<number, { dueMs: number; topic: string }>(); // input index → messages going to the timer
   accepted.forEach((outcome, i) => {
     if (outcome.kind === 'failed') {
       outcomes[i] = outcome;
@@ -100,7 +150,7 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[]): 
     try {
       const queueId =
         checked.messageGroup !== undefined ? deps.queues.pick(topic, checked.messageGroup) : (sharedQueueId ??= deps.queues.pick(topic));
-      inputs.push({
+      const input: MessageInput = {
         topic: topic.name,
         queueId,
         body: checked.body,
@@ -110,7 +160,10 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[]): 
         keys: checked.keys,
         tag: checked.tag,
         properties: checked.properties,
-      });
+      };
+      const { dueMs } = outcome;
+      if (dueMs !== undefined && dueMs > nowMs) timerDues.set(inputs.length, { dueMs, topic: topic.name });
+      inputs.push(dueMs === undefined ? input : delayedInputOf(input, dueMs, nowMs));
       slots.push(i);
     } catch (error) {
       outcomes[i] = { kind: 'failed', error };
@@ -120,7 +173,23 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[]): 
     try {
       const results = await deps.store.appendBatch(inputs);
       results.forEach((result, k) => {
-        outcomes[slots[k]] = result instanceof Error ? { kind: 'failed', error: result } : { kind: 'ok', offset: result.queueOffset };
+        if (result instanceof Error) {
+          outcomes[slots[k]] = { kind: 'failed', error: result };
+          return;
+        }
+        const timer = timerDues.get(k);
+        if (timer !== undefined) deps.delay?.noteSent?.(result, timer.dueMs);
+        const recallHandle =
+          timer === undefined || deps.delay === undefined
+            ? undefined
+            : encodeRecallHandle({
+                topic: timer.topic,
+                brokerName: deps.delay.brokerName,
+                dueMs: timer.dueMs,
+                physicalOffset: result.physicalOffset,
+                messageId: inputs[k].messageId,
+              });
+        outcomes[slots[k]] = { kind: 'ok', offset: result.queueOffset, recallHandle };
       });
     } catch (error) {
       for (const i of slots) outcomes[i] = { kind: 'failed', error };
@@ -130,11 +199,12 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[]): 
 }
 
 function answer(ids: readonly string[], outcomes: readonly Outcome[]): WireSendMessageResponse {
-  const entries: WireSendResultEntry[] = outcomes.map((outcome, i) => ({
+  const entries: SendResultEntry[] = outcomes.map((outcome, i) => ({
     status: outcome.kind === 'ok' ? okV2Status() : v2StatusOf(outcome.error),
     message_id: ids[i],
     transaction_id: '',
     offset: outcome.kind === 'ok' ? String(outcome.offset) : '0',
+    ...(outcome.kind === 'ok' && outcome.recallHandle !== undefined ? { recall_handle: outcome.recallHandle } : {}),
   }));
   return { status: overall(entries.map((e) => e.status)), entries };
 }

@@ -186,6 +186,7 @@ export interface WireDeliveredMessage {
     delivery_attempt: number;
     message_group?: string;
     dead_letter_queue?: { topic: string; message_id: string };
+    delivery_timestamp?: WireTimestamp;
   };
   body: Buffer;
 }

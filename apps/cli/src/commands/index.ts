@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { clusterStatusCommand } from './cluster-status.command';
 import { groupCreateCommand } from './group-create.command';
+import { groupResetOffsetCommand } from './group-reset-offset.command';
 import { topicCreateCommand } from './topic-create.command';
 import { topicListCommand } from './topic-list.command';
 import { topicRouteCommand } from './topic-route.command';
@@ -11,5 +12,6 @@ export const COMMANDS: readonly Command[] = [
   topicListCommand,
   topicRouteCommand,
   groupCreateCommand,
+  groupResetOffsetCommand,
   clusterStatusCommand,
 ];

@@ -2,6 +2,7 @@ import { parseCommandArgs } from '../cli-args';
 import { UsageError } from '../cli-error';
 import { parseClusterStatus, clusterStatusCommand } from './cluster-status.command';
 import { groupCreateCommand, parseGroupCreate } from './group-create.command';
+import { groupResetOffsetCommand, parseGroupResetOffset } from './group-reset-offset.command';
 import { parseTopicCreate, topicCreateCommand } from './topic-create.command';
 import { parseTopicList, topicListCommand } from './topic-list.command';
 import { parseTopicRoute, topicRouteCommand } from './topic-route.command';
@@ -63,6 +64,34 @@ describe('group create arguments', () => {
     expect(usage(() => parse('billing', '--max-attempts', '0'))).toMatch(/--max-attempts "0" is invalid; allowed: an integer of at least 1/);
     expect(usage(() => parse('CID_RMQ_SYS_x'))).toMatch(/reserved/);
     expect(usage(() => parse('billing', 'extra'))).toBe('unexpected argument "extra"');
+  });
+});
+
+describe('group reset-offset arguments', () => {
+  const parse = (...argv: string[]) => parseGroupResetOffset(args(groupResetOffsetCommand, ...argv));
+
+  it('takes earliest, latest or an ISO time with a zone', () => {
+    expect(parse('billing', '--topic', 'orders', '--to', 'Earliest')).toEqual({
+      nameserver: '127.0.0.1:9876',
+      group: 'billing',
+      topic: 'orders',
+      to: { kind: 'earliest' },
+    });
+    expect(parse('billing', '--topic', 'orders', '--to', 'latest').to).toEqual({ kind: 'latest' });
+    expect(parse('billing', '--topic', 'orders', '--to', '2026-01-31T08:00:00+01:00').to).toEqual({
+      kind: 'time',
+      timestampMs: Date.UTC(2026, 0, 31, 7),
+    });
+    expect(parse('billing', '--topic', 'orders', '--to', '2026-01-31').to).toEqual({ kind: 'time', timestampMs: Date.UTC(2026, 0, 31) });
+  });
+
+  it('rejects a missing topic or target and times without a zone or out of range', () => {
+    expect(usage(() => parse('billing', '--to', 'latest'))).toBe('missing --topic');
+    expect(usage(() => parse('billing', '--topic', 'orders'))).toMatch(/^missing --to; allowed: earliest, latest/);
+    for (const bad of ['2026-01-31T08:00:00', '2026-13-01', 'yesterday', '1700000000000']) {
+      expect(usage(() => parse('billing', '--topic', 'orders', '--to', bad))).toMatch(/is invalid; allowed: earliest, latest, or an ISO 8601 time/);
+    }
+    expect(usage(() => parse('billing', '--topic', 'bad topic', '--to', 'latest'))).toMatch(/Topic name "bad topic"/);
   });
 });
 
