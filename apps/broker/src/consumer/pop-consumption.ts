@@ -18,12 +18,14 @@
  * so per message group (the producer side routes a message group to one queue).
  *
  * Durability: every call resolves only after its table writes are fdatasync-ed, in-flight records
- * before the position that covers them. Calls on one queue of one group run one at a time.
+ * before the position that covers them. Calls on one queue of one group run one at a time; acks
+ * that arrive while one runs are committed together (one removal, one position write).
  * After a restart: acked messages stay acked, in-flight ones keep their deadlines.
  */
 import type { MessageStore, MetadataStore, StoredMessage } from '@apogee/storage';
 import { ApogeeError } from '@apogee/protocol';
 import { systemClock, type Clock } from '@apogee/runtime';
+import { KeyedBatcher } from '../metadata/keyed-batcher';
 import { KeyedSerializer } from '../metadata/keyed-serializer';
 import { CONSUMER_OFFSETS_TABLE, ConsumerOffsets, type QueuePosition } from './consumer-offsets';
 import { INFLIGHT_TABLE, InflightStore, type InflightMessage } from './inflight-store';
@@ -70,8 +72,20 @@ export interface HandleRequest {
   readonly receiptHandle: string;
 }
 
+export interface AckResult {
+  readonly queueOffset: number;
+  /** The queue's committed offset after the ack. */
+  readonly committedOffset: number;
+}
+
+interface PendingAck {
+  readonly ref: QueueRef;
+  readonly handle: ReceiptHandle;
+}
+
 export class PopConsumption {
   private readonly serializer = new KeyedSerializer();
+  private readonly acks = new KeyedBatcher<PendingAck, AckResult>(this.serializer, (_key, items) => this.commitAcks(items));
   private readonly clock: Clock;
   private readonly maxInflightPerQueue: number;
 
@@ -102,15 +116,33 @@ export class PopConsumption {
   }
 
   /** Acks the delivery the handle names; resolves with the queue's committed offset after it. */
-  async ack(request: HandleRequest): Promise<{ queueOffset: number; committedOffset: number }> {
+  async ack(request: HandleRequest): Promise<AckResult> {
     const handle = this.checkHandle(request);
     const ref = refOf(request.group, handle);
-    return this.serializer.run(queueKey(ref), async () => {
-      this.currentRecord(ref, handle);
-      await this.inflight.remove(ref, [handle.queueOffset]);
-      const position = await this.savePosition(ref, this.nextOffset(ref));
-      return { queueOffset: handle.queueOffset, committedOffset: position.committedOffset };
+    return this.acks.add(queueKey(ref), { ref, handle });
+  }
+
+  /**
+   * Acks of one queue that arrived together (KeyedBatcher): one removal of their in-flight
+   * records and one position write for all, each answered as if acked alone in arrival order.
+   */
+  private async commitAcks(items: readonly PendingAck[]): Promise<Array<AckResult | Error>> {
+    const ref = items[0].ref;
+    const offsets = new Set<number>();
+    const checked = items.map(({ handle }): number | Error => {
+      try {
+        if (offsets.has(handle.queueOffset)) throw staleHandle(ref, handle); // acked just before in this batch
+        this.currentRecord(ref, handle);
+        offsets.add(handle.queueOffset);
+        return handle.queueOffset;
+      } catch (err) {
+        return err as Error;
+      }
     });
+    if (offsets.size === 0) return checked as Error[];
+    await this.inflight.remove(ref, [...offsets]);
+    const { committedOffset } = await this.savePosition(ref, this.nextOffset(ref));
+    return checked.map((c) => (c instanceof Error ? c : { queueOffset: c, committedOffset }));
   }
 
   /** Makes the message visible again at now + `invisibleDurationMs`; the old handle turns stale. */
@@ -194,8 +226,8 @@ export class PopConsumption {
       message,
       record: { queueOffset: message.queueOffset, popId: newPopId(), deliveryAttempt, invisibleUntilMs },
     }));
-    await this.inflight.remove(ref, settled);
-    await this.inflight.put(ref, delivered.map((d) => d.record));
+    // one table, disjoint offsets: both go to disk in one group commit
+    await Promise.all([this.inflight.remove(ref, settled), this.inflight.put(ref, delivered.map((d) => d.record))]);
     await this.savePosition(ref, fresh.nextOffset);
     return delivered.map(({ message, record }) => ({
       message,
@@ -242,12 +274,7 @@ export class PopConsumption {
 
   private currentRecord(ref: QueueRef, handle: ReceiptHandle): InflightMessage {
     const record = this.inflight.get(ref, handle.queueOffset);
-    if (record === undefined || record.popId !== handle.popId) {
-      throw new ApogeeError(
-        'RECEIPT_HANDLE_STALE',
-        `The receipt handle of ${ref.topic}/${ref.queueId}@${handle.queueOffset} was superseded for group "${ref.group}"`,
-      );
-    }
+    if (record === undefined || record.popId !== handle.popId) throw staleHandle(ref, handle);
     return record;
   }
 
@@ -277,6 +304,13 @@ export class PopConsumption {
 /** A FIFO queue is held back while a message of it is in flight and not yet due again. */
 export function isHeldBack(inflight: readonly InflightMessage[], nowMs: number): boolean {
   return inflight.some((m) => m.invisibleUntilMs > nowMs);
+}
+
+function staleHandle(ref: QueueRef, handle: ReceiptHandle): ApogeeError {
+  return new ApogeeError(
+    'RECEIPT_HANDLE_STALE',
+    `The receipt handle of ${ref.topic}/${ref.queueId}@${handle.queueOffset} was superseded for group "${ref.group}"`,
+  );
 }
 
 function refOf(group: string, handle: ReceiptHandle): QueueRef {
