@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { Producer } from 'rocketmq-client-nodejs';
-import { createBrokerAdminClient, loadMessagingService } from '@apogee/protocol';
+import { createBrokerAdminClient } from '@apogee/protocol';
 import type { RunningBroker } from '../src/start-broker';
 import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, type RawV2Client } from './v2-raw-client';
@@ -35,24 +34,14 @@ function startOn(dataDir: string): Promise<RunningBroker> {
   return startStandaloneBroker(dataDir, { autoCreateTopics: true, autoCreateGroups: true });
 }
 
-/** Every frame of one server-streaming call, until the server ends it. */
-function streamCall<F>(address: string, method: string, request: object, deadlineMs: number): Promise<F[]> {
-  const Client = loadMessagingService();
-  const client = new Client(address, grpc.credentials.createInsecure());
-  const metadata = new grpc.Metadata();
-  metadata.set('x-mq-client-id', 'pull-test@1@0@0');
-  const frames: F[] = [];
-  return new Promise<F[]>((resolve, reject) => {
-    const call = (client[method] as (r: object, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<F>).call(
-      client,
-      request,
-      metadata,
-      { deadline: Date.now() + deadlineMs },
-    );
-    call.on('data', (frame: F) => frames.push(frame));
-    call.on('error', reject);
-    call.on('end', () => resolve(frames));
-  }).finally(() => client.close());
+/** Every frame of one server-streaming call, until the server ends it (a raw client per call). */
+async function streamCall<F>(address: string, method: string, request: object, deadlineMs: number): Promise<F[]> {
+  const client = createRawV2Client(address, 'pull-test@1@0@0');
+  try {
+    return await client.stream<F>(method, request, deadlineMs);
+  } finally {
+    client.close();
+  }
 }
 
 /** A PullMessage call, checked for the frame order: one status first, messages, next_offset last. */

@@ -1,14 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { FilterExpression, Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import { FilterType } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb';
-import { createBrokerAdminClient, loadMessagingService } from '@apogee/protocol';
+import { createBrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
 import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
-import { createRawV2Client, type RawV2Client } from './v2-raw-client';
+import { createRawV2Client, type RawV2Client, type ReceiveFrame } from './v2-raw-client';
 
 // The official RocketMQ 5 Node SimpleConsumer (rocketmq-client-nodejs) against a broker started
 // in-process: receive (POP with long polling), ack, changeInvisibleDuration, redelivery with
@@ -76,30 +75,14 @@ async function sendAll(producer: Producer, topic: string, tags: string[]): Promi
   return ids;
 }
 
-interface ReceiveFrame {
-  status?: { code: string; message: string };
-  message?: unknown;
-  delivery_timestamp?: unknown;
-}
-
-/** A raw ReceiveMessage call, for answers the client hides. */
-function rawReceive(address: string, request: object, deadlineMs = 4_000): Promise<ReceiveFrame[]> {
-  const Client = loadMessagingService();
-  const client = new Client(address, grpc.credentials.createInsecure());
-  const metadata = new grpc.Metadata();
-  metadata.set('x-mq-client-id', 'raw-receive@1@0@0');
-  const frames: ReceiveFrame[] = [];
-  return new Promise<ReceiveFrame[]>((resolve, reject) => {
-    const stream = (client.ReceiveMessage as (r: object, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<ReceiveFrame>).call(
-      client,
-      request,
-      metadata,
-      { deadline: Date.now() + deadlineMs },
-    );
-    stream.on('data', (frame: ReceiveFrame) => frames.push(frame));
-    stream.on('error', reject);
-    stream.on('end', () => resolve(frames));
-  }).finally(() => client.close());
+/** A raw ReceiveMessage call, for answers the client hides (a raw client per call). */
+async function rawReceive(address: string, request: object, deadlineMs = 4_000): Promise<ReceiveFrame[]> {
+  const client = createRawV2Client(address, 'raw-receive@1@0@0');
+  try {
+    return await client.receive(request, deadlineMs);
+  } finally {
+    client.close();
+  }
 }
 
 const duration = (ms: number) => ({ seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });

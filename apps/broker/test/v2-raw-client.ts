@@ -23,6 +23,8 @@ export interface ReceiveFrame {
 
 export interface RawV2Client {
   call<T = Record<string, unknown>>(method: string, request: object): Promise<T>;
+  /** A server-streaming call: every frame until the server ends the stream. */
+  stream<F>(method: string, request: object, deadlineMs?: number): Promise<F[]>;
   /** A ReceiveMessage call: every frame until the server ends the stream. */
   receive(request: object, deadlineMs?: number): Promise<ReceiveFrame[]>;
   telemetry(): RawTelemetry;
@@ -32,6 +34,21 @@ export interface RawV2Client {
 export function createRawV2Client(address: string, clientId = 'raw-test-client@1@0@0'): RawV2Client {
   const Client = loadMessagingService();
   const client = new Client(address, grpc.credentials.createInsecure());
+  const streamFrames = <F>(method: string, request: object, deadlineMs: number): Promise<F[]> =>
+    new Promise<F[]>((resolve, reject) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('x-mq-client-id', clientId);
+      const frames: F[] = [];
+      const call = (client[method] as (r: object, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<F>).call(
+        client,
+        request,
+        metadata,
+        { deadline: Date.now() + deadlineMs },
+      );
+      call.on('data', (frame: F) => frames.push(frame));
+      call.on('error', reject);
+      call.on('end', () => resolve(frames));
+    });
   return {
     call: <T>(method: string, request: object) =>
       new Promise<T>((resolve, reject) => {
@@ -45,18 +62,8 @@ export function createRawV2Client(address: string, clientId = 'raw-test-client@1
         ) => void;
         fn.call(client, request, metadata, { deadline: Date.now() + 3_000 }, (err, res) => (err ? reject(err) : resolve(res as T)));
       }),
-    receive: (request, deadlineMs = 4_000) =>
-      new Promise<ReceiveFrame[]>((resolve, reject) => {
-        const metadata = new grpc.Metadata();
-        metadata.set('x-mq-client-id', clientId);
-        const frames: ReceiveFrame[] = [];
-        const stream = (
-          client.ReceiveMessage as (r: object, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<ReceiveFrame>
-        ).call(client, request, metadata, { deadline: Date.now() + deadlineMs });
-        stream.on('data', (frame: ReceiveFrame) => frames.push(frame));
-        stream.on('error', reject);
-        stream.on('end', () => resolve(frames));
-      }),
+    stream: <F>(method: string, request: object, deadlineMs = 4_000) => streamFrames<F>(method, request, deadlineMs),
+    receive: (request, deadlineMs = 4_000) => streamFrames<ReceiveFrame>('ReceiveMessage', request, deadlineMs),
     telemetry: () => {
       const metadata = new grpc.Metadata();
       metadata.set('x-mq-client-id', clientId);
