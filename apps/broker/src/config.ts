@@ -44,7 +44,7 @@ export const brokerConfigSchema = defineConfigSchema({
   dataDir: {
     type: 'string',
     default: './data/broker',
-    description: "Directory for this broker's files (messages in <dataDir>/store, topics and groups in <dataDir>/meta, delay timers in <dataDir>/timer); created at start.",
+    description: "Directory for this broker's files (messages in <dataDir>/store, topics, groups and open transactions in <dataDir>/meta, delay timers in <dataDir>/timer); created at start.",
   },
   flushMode: {
     type: 'enum',
@@ -100,6 +100,31 @@ export const brokerConfigSchema = defineConfigSchema({
     description:
       'How far ahead a DELAY message may be due (default 7 days); later delivery timestamps are refused with ILLEGAL_DELIVERY_TIME. ' +
       'Keep retentionHours above it: a timer whose commit-log record was deleted by retention cannot fire.',
+  },
+  transactionCheckDelayMs: {
+    type: 'number',
+    integer: true,
+    min: 100,
+    default: 5_000,
+    description:
+      'How long after a TRANSACTION message is sent the broker first asks a producer of its topic to check an unresolved transaction ' +
+      '(RecoverOrphanedTransactionCommand over Telemetry).',
+  },
+  transactionCheckIntervalMs: {
+    type: 'number',
+    integer: true,
+    min: 100,
+    default: 10_000,
+    description: 'Time between later checks of an unresolved transaction.',
+  },
+  transactionMaxChecks: {
+    type: 'number',
+    integer: true,
+    min: 0,
+    default: 15,
+    description:
+      'Checks that reached a producer before an unresolved transaction is rolled back (one interval after the last check). ' +
+      'Checks while no producer of the topic is connected do not count.',
   },
   autoCreateTopics: {
     type: 'boolean',

@@ -23,6 +23,7 @@ import { startBrokerRegistration } from './registration/broker-registration';
 import { advertisedAddressOf } from './registration/advertised-address';
 import type { RegistrarTiming } from './registration/nameserver-registrar';
 import { TIMER_CHECKPOINT_TABLE, TimerStore } from './timer/timer-store';
+import { TRANSACTION_TABLE, TransactionStore, type PendingTransaction } from './transaction/transaction-store';
 
 export interface BrokerDeps {
   /** Defaults to a JSON logger on stdout at config.logLevel. */
@@ -42,9 +43,12 @@ export interface RunningBroker extends RunningService {
  * apache.rocketmq.v2.MessagingService, whose POP consumer RPCs run over PopConsumption with its
  * state in the metadata store) and /metrics, then registers with every configured nameserver.
  * DELAY messages wait in the TimerStore (<dataDir>/timer, checkpoints in the metadata store),
- * which fires them into their topics from the start until the stop.
+ * which fires them into their topics from the start until the stop. Open transactions of
+ * TRANSACTION messages are recorded in the TransactionStore (metadata store), which checks
+ * unresolved ones with a producer of their topic over its Telemetry stream.
  * Stopping unregisters from the nameservers (bounded wait), ends pending long polls, closes the
- * servers (and the messaging service's nameserver channels), stops the timer, then flushes and
+ * servers (and the messaging service's nameserver channels), stops the timer and the transaction
+ * checks, then flushes and
  * closes the store, then the metadata (which holds the POP offsets and in-flight records).
  * Integration tests call it in-process with grpcPort and metricsPort 0.
  */
@@ -58,6 +62,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   let messaging: MessagingService | undefined;
   let consumer: ConsumerHandlers | undefined;
   let timer: TimerStore | undefined;
+  let transactions: TransactionStore | undefined;
   let registration: ReturnType<typeof startBrokerRegistration>;
   const routes = createRouteSource(config.nameservers, logger.child({ component: 'messaging' }));
   try {
@@ -79,6 +84,16 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       logger: logger.child({ component: 'timer' }),
     });
     timer.start();
+    transactions = new TransactionStore({
+      store,
+      table: await metadata.store.table<PendingTransaction>(TRANSACTION_TABLE),
+      clock: systemClock,
+      logger: logger.child({ component: 'transaction' }),
+      checkDelayMs: config.transactionCheckDelayMs,
+      checkIntervalMs: config.transactionCheckIntervalMs,
+      maxChecks: config.transactionMaxChecks,
+      tickMs: Math.min(1_000, config.transactionCheckDelayMs, config.transactionCheckIntervalMs),
+    });
     const routeDeps = {
       routes,
       brokerName: config.brokerName,
@@ -97,7 +112,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       advertisedAddress,
       moreHandlers: consumer.handlers,
       timer: { store: timer, maxDelayMs: config.timerMaxDelayMs },
+      transactions,
     });
+    const checker = messaging;
+    transactions.start((check) => checker.checkTransaction(check));
     const admin = createBrokerAdminService(metadata, { store, consumption, clock: systemClock }, logger);
     const services = [admin, messaging.registration];
     service = await startService({ config, logger, registry, services });
@@ -110,6 +128,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     await service?.stop();
     messaging?.close();
     routes.close();
+    await transactions?.close();
     await timer?.close().catch((closeErr: unknown) => logger.error({ err: closeErr }, 'timer close after a failed start failed'));
     await closeStores(store, metadata, logger).catch((closeErr: unknown) =>
       logger.error({ err: closeErr }, 'close after a failed start failed'),
@@ -120,6 +139,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const messagingService = messaging;
   const consumerHandlers = consumer;
   const timerStore = timer;
+  const transactionStore = transactions;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
@@ -130,6 +150,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         messagingService.close();
         routes.close();
         await timerStore.close(); // before the store: a fire in progress appends to it
+        await transactionStore.close(); // likewise for a commit by a check in progress
       } finally {
         await closeStores(store, metadata, logger);
       }

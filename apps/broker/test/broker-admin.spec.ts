@@ -95,6 +95,7 @@ describe('BrokerAdmin over gRPC', () => {
         fifo: false,
         max_delivery_attempts: 17,
         retry_policy: { exponential: { initial_ms: 5_000, max_ms: 7_200_000, multiplier: 2 } },
+        broadcast: false,
       },
     });
     const payments = {
@@ -103,12 +104,12 @@ describe('BrokerAdmin over gRPC', () => {
       max_delivery_attempts: 5,
       retry_policy: { customized: { delays_ms: [1_000, 30_000] } },
     };
-    await expect(client().call('CreateGroup', payments)).resolves.toEqual({ group: payments });
+    await expect(client().call('CreateGroup', payments)).resolves.toEqual({ group: { ...payments, broadcast: false } });
     const faster = { name: 'billing', retry_policy: { exponential: { initial_ms: 1_000 } } };
     await expect(client().call('UpdateGroup', faster)).resolves.toMatchObject({
       group: { retry_policy: { exponential: { initial_ms: 1_000, max_ms: 7_200_000, multiplier: 2 } } },
     });
-    await expect(client().call('GetGroup', { name: 'payments' })).resolves.toEqual({ group: payments });
+    await expect(client().call('GetGroup', { name: 'payments' })).resolves.toEqual({ group: { ...payments, broadcast: false } });
     await client().call('CreateGroup', { name: 'temp' });
     await expect(client().call('DeleteGroup', { name: 'temp' })).resolves.toMatchObject({ group: { name: 'temp' } });
     expect((await client().call('ListGroups', {})).groups?.map((g) => g.name)).toEqual(['billing', 'payments']);

@@ -7,7 +7,7 @@ import { waitFor } from '@apogee/testing';
 import type { BrokerConfig } from '../src/config';
 import type { RunningBroker } from '../src/start-broker';
 import { decodeRecallHandle, encodeRecallHandle } from '../src/timer/recall-handle';
-import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client } from './v2-raw-client';
 
 // Delay messages and RecallMessage with the official Node client (rocketmq-client-nodejs)
@@ -43,18 +43,8 @@ async function startProducer(broker: RunningBroker, topics: string[]): Promise<P
   return producer;
 }
 
-async function startConsumer(broker: RunningBroker, group: string, topic: string): Promise<SimpleConsumer> {
-  const consumer = new SimpleConsumer({
-    consumerGroup: group,
-    endpoints: broker.grpcAddress,
-    namespace: '',
-    subscriptions: new Map([[topic, '*']]),
-    awaitDuration: AWAIT_MS,
-    sslEnabled: false,
-    logger: quietClientLogger,
-  });
-  await consumer.startup();
-  return consumer;
+function startConsumer(broker: RunningBroker, group: string, topic: string): Promise<SimpleConsumer> {
+  return startSimpleConsumer(broker.grpcAddress, group, topic, AWAIT_MS);
 }
 
 interface Arrival {

@@ -5,7 +5,7 @@ import { ConsumeResult, Producer, PushConsumer, SimpleConsumer, type MessageView
 import { createBrokerAdminClient, type AdminResetOffsetRequest, type BrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
 
 // Backtracking (BrokerAdmin.ResetOffset) seen by the official Node SimpleConsumer: after a reset
 // to a time, to the earliest or to the latest offset, the group receives exactly the messages
@@ -36,16 +36,7 @@ describe('ResetOffset with the official Node SimpleConsumer and PushConsumer', (
     admin = createBrokerAdminClient(broker.grpcAddress);
     producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: [TOPIC], sslEnabled: false, logger: quietClientLogger });
     await producer.startup();
-    consumer = new SimpleConsumer({
-      consumerGroup: GROUP,
-      endpoints: broker.grpcAddress,
-      namespace: '',
-      subscriptions: new Map([[TOPIC, '*']]),
-      awaitDuration: AWAIT_MS,
-      sslEnabled: false,
-      logger: quietClientLogger,
-    });
-    await consumer.startup();
+    consumer = await startSimpleConsumer(broker.grpcAddress, GROUP, TOPIC, AWAIT_MS);
   };
 
   const stop = async (): Promise<void> => {

@@ -1,3 +1,4 @@
+import { SimpleConsumer } from 'rocketmq-client-nodejs';
 import { loadConfig } from '@apogee/runtime';
 import { APP, brokerConfigSchema, type BrokerConfig } from '../src/config';
 import { startBroker, type RunningBroker } from '../src/start-broker';
@@ -17,4 +18,19 @@ export function standaloneConfig(dataDir: string, overrides: Partial<BrokerConfi
 /** A broker started in-process on loopback port 0, standalone (no nameservers), silent. */
 export function startStandaloneBroker(dataDir: string, overrides: Partial<BrokerConfig> = {}): Promise<RunningBroker> {
   return startBroker(standaloneConfig(dataDir, overrides), { logger: silentLogger });
+}
+
+/** An official SimpleConsumer of `group` on `topic` ('*'), started, with a quiet logger. */
+export async function startSimpleConsumer(address: string, group: string, topic: string, awaitDuration: number): Promise<SimpleConsumer> {
+  const consumer = new SimpleConsumer({
+    consumerGroup: group,
+    endpoints: address,
+    namespace: '',
+    subscriptions: new Map([[topic, '*']]),
+    awaitDuration,
+    sslEnabled: false,
+    logger: quietClientLogger,
+  });
+  await consumer.startup();
+  return consumer;
 }

@@ -6,7 +6,7 @@ import { callServer } from './server-error';
 import { EXIT_FAILURE, EXIT_OK, type ExitCode } from './cli-error';
 import { formatTable } from './table';
 
-const RESULT_TEXT = { created: 'created', exists: 'exists (same settings)', reset: 'reset', failed: 'FAILED' } as const;
+const RESULT_TEXT = { created: 'created', exists: 'exists (same settings)', reset: 'reset', read: 'read', failed: 'FAILED' } as const;
 
 /** 0 when every broker has the object now (created or already there), else 1. */
 function exitCodeOf(outcomes: readonly BrokerOutcome<unknown>[]): ExitCode {

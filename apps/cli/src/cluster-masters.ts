@@ -53,8 +53,8 @@ export function mastersOf(info: ClusterInfo, nameserver: string, cluster?: strin
   return { clusterName, masters, withoutMaster };
 }
 
-/** 'reset': a group's offsets were moved (group reset-offset). */
-export type OutcomeResult = 'created' | 'exists' | 'reset' | 'failed';
+/** 'reset': a group's offsets were moved (group reset-offset); 'read': a query answered (group progress). */
+export type OutcomeResult = 'created' | 'exists' | 'reset' | 'read' | 'failed';
 
 /** What happened on one broker. */
 export interface BrokerOutcome<T> {

@@ -55,7 +55,7 @@ describe('runCli dispatch', () => {
   it("prints a verb's help with an example, even next to bad arguments", async () => {
     const { code, stdout } = await cli(['group', 'create', '--bogus', '-h']);
     expect(code).toBe(0);
-    expect(stdout).toContain('Usage: apogee group create <group> [--fifo true|false] [--max-attempts N] [--cluster C] [options]');
+    expect(stdout).toContain('Usage: apogee group create <group> [--fifo true|false] [--max-attempts N] [--broadcast true|false] [--cluster C] [options]');
     expect(stdout).toContain('npx apogee group create billing');
   });
 

@@ -154,6 +154,25 @@ describe('apogee group create', () => {
     expect(stdout).toContain('hint: Fix the value the message names and run the command again.');
   });
 
+  it('creates a broadcast group with --broadcast true', async () => {
+    const created = await cli(['group', 'create', 'fanout', '--broadcast', 'true', '--json', ...ns]);
+    expect(created.code).toBe(0);
+    expect(parse(created.stdout).brokers[0]).toMatchObject({ result: 'created', value: { name: 'fanout', broadcast: true, fifo: false } });
+
+    const again = await cli(['group', 'create', 'fanout', '--broadcast', 'true', ...ns]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Group fanout (fifo false, max attempts default, broadcast) in cluster ${CLUSTER_NAME}:`);
+    expect(again.stdout).toMatch(new RegExp(`${BROKER_NAME}\\s+${cluster.broker}\\s+exists`));
+
+    const clustering = await cli(['group', 'create', 'fanout', '--broadcast', 'false', ...ns]);
+    expect(clustering.code).toBe(1);
+    expect(clustering.stdout).toContain('already exists with other settings: fifo false, max attempts 17, broadcast true');
+
+    const bad = await cli(['group', 'create', 'fanout', '--broadcast', 'maybe', ...ns]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--broadcast "maybe" is invalid; allowed: true or false');
+  });
+
   it('exits 2 for --fifo maybe', async () => {
     const { code, stderr } = await cli(['group', 'create', 'billing', '--fifo', 'maybe', ...ns]);
     expect(code).toBe(2);

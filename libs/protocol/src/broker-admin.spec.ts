@@ -12,6 +12,7 @@ const METHODS: Record<BrokerAdminMethod, true> = {
   GetGroup: true,
   ListGroups: true,
   ResetOffset: true,
+  GroupProgress: true,
 };
 
 describe('BrokerAdmin proto', () => {

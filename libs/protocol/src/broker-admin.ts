@@ -41,6 +41,8 @@ export interface AdminGroup {
   fifo?: boolean;
   max_delivery_attempts?: number;
   retry_policy?: AdminRetryPolicy;
+  /** Unset means false: every client of the group gets every message. */
+  broadcast?: boolean;
 }
 
 /** Create and Update requests: the name plus the fields to set. */
@@ -77,6 +79,31 @@ export interface AdminResetOffsetResponse {
   future_timestamp?: boolean;
 }
 
+/** GroupProgress: the group's queues on the broker, or only those of `topic`. */
+export interface AdminGroupProgressRequest {
+  group?: string;
+  topic?: string;
+}
+
+/** One queue's progress; the int64 fields are decoded as strings. */
+export interface AdminQueueProgress {
+  topic?: string;
+  queue_id?: number;
+  committed_offset?: number | string;
+  next_offset?: number | string;
+  min_offset?: number | string;
+  max_offset?: number | string;
+  lag?: number | string;
+  inflight?: number;
+  lag_seconds?: number;
+  consumed?: boolean;
+}
+
+export interface AdminGroupProgressResponse {
+  group?: string;
+  queues?: AdminQueueProgress[];
+}
+
 /** Every BrokerAdmin RPC: [request, response]. */
 export interface BrokerAdminMethods {
   CreateTopic: [AdminTopicRequest, { topic?: AdminTopic }];
@@ -90,6 +117,7 @@ export interface BrokerAdminMethods {
   GetGroup: [AdminNameRequest, { group?: AdminGroup }];
   ListGroups: [Record<string, never>, { groups?: AdminGroup[] }];
   ResetOffset: [AdminResetOffsetRequest, AdminResetOffsetResponse];
+  GroupProgress: [AdminGroupProgressRequest, AdminGroupProgressResponse];
 }
 
 export type BrokerAdminMethod = keyof BrokerAdminMethods;

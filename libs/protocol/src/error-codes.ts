@@ -114,6 +114,11 @@ const MESSAGING = {
     'The delayed message to recall already fired, was recalled before, or is unknown.'),
   UNSUPPORTED_MESSAGE_TYPE: entry('UNSUPPORTED', status.UNIMPLEMENTED, false,
     'This broker does not store messages of this type yet.'),
+  TRANSACTION_ID_REQUIRED: bad('INVALID_TRANSACTION_ID', 'EndTransaction names no transaction id.'),
+  TRANSACTION_NOT_FOUND: entry('INVALID_TRANSACTION_ID', status.NOT_FOUND, false,
+    'No pending transaction has this id on this broker (unknown, or resolved long ago), or it names another message or topic.'),
+  TRANSACTION_ALREADY_RESOLVED: entry('INVALID_TRANSACTION_ID', status.FAILED_PRECONDITION, false,
+    'The transaction was already resolved the other way (committed, or rolled back).'),
   UNKNOWN_CLIENT_TYPE: bad('UNRECOGNIZED_CLIENT_TYPE', 'The client type is missing or not supported.'),
   CLIENT_ID_REQUIRED: bad('CLIENT_ID_REQUIRED', 'The call has no x-mq-client-id header.'),
 };

@@ -9,13 +9,14 @@ import type { MessageStore } from '@apogee/storage';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { BrokerMetadata } from '../metadata/open-metadata';
 import { groupAdminHandlers } from './group-admin';
+import { groupProgressHandlers } from './group-progress';
 import { offsetAdminHandlers } from './offset-admin';
 import { topicAdminHandlers } from './topic-admin';
 
-/** What ResetOffset works on besides the metadata: the queues' offsets and the POP positions. */
+/** What ResetOffset and GroupProgress work on besides the metadata: the queues and the POP positions. */
 export interface OffsetAdminSources {
-  readonly store: Pick<MessageStore, 'offsetAtTime' | 'queueRange'>;
-  readonly consumption: Pick<PopConsumption, 'resetPosition'>;
+  readonly store: Pick<MessageStore, 'offsetAtTime' | 'queueRange' | 'entries' | 'read'>;
+  readonly consumption: Pick<PopConsumption, 'resetPosition' | 'offsets' | 'inflight' | 'nextOffset'>;
   readonly clock: Clock;
 }
 
@@ -29,6 +30,7 @@ export function createBrokerAdminService(
     ...topicAdminHandlers(metadata.topics),
     ...groupAdminHandlers(metadata.groups),
     ...offsetAdminHandlers({ topics: metadata.topics, groups: metadata.groups, ...sources }),
+    ...groupProgressHandlers({ topics: metadata.topics, groups: metadata.groups, ...sources }),
   };
   const log = logger.child({ component: 'admin' });
   const implementation: UntypedServiceImplementation = {};

@@ -22,6 +22,7 @@ export function toAdminGroup(group: GroupConfig): AdminGroup {
     name: group.name,
     fifo: group.fifo,
     max_delivery_attempts: group.maxDeliveryAttempts,
+    broadcast: group.broadcast ?? false,
     retry_policy:
       policy.kind === 'EXPONENTIAL'
         ? { exponential: { initial_ms: policy.initialBackoffMs, max_ms: policy.maxBackoffMs, multiplier: policy.multiplier } }
@@ -45,6 +46,7 @@ function changesOf(request: AdminGroupRequest): GroupChanges {
     fifo: request.fifo,
     maxDeliveryAttempts: request.max_delivery_attempts,
     retryPolicy: retryPolicyOf(request.retry_policy),
+    broadcast: request.broadcast,
   };
 }
 

@@ -5,10 +5,12 @@
  * PopConsumption. The copy keeps the message id, keys, tag, body, born time and host and the user
  * properties, and records where it came from in DLQ_ORIGIN_TOPIC / DLQ_ORIGIN_MESSAGE_ID (what
  * consumers of the DLQ see as `dead_letter_queue`) and the attempts made in RECONSUME_TIME. A
- * FIFO message's group property is dropped: the DLQ is a NORMAL topic.
+ * FIFO message's group property is dropped: the DLQ is a NORMAL topic. Clients of a broadcast group
+ * (state key `<group>#<clientId>`, broadcast-state.ts) share the group's DLQ.
  */
 import type { MessageStore, StoredMessage } from '@apogee/storage';
 import type { TopicRegistry } from '../metadata/topic-registry';
+import { groupOfStateKey } from './broadcast-state';
 
 export const DLQ_ORIGIN_TOPIC_PROPERTY = 'DLQ_ORIGIN_TOPIC';
 export const DLQ_ORIGIN_MESSAGE_ID_PROPERTY = 'DLQ_ORIGIN_MESSAGE_ID';
@@ -28,7 +30,7 @@ export class DeadLetterQueue implements DeadLetterSink {
   ) {}
 
   async deadLetter(group: string, message: StoredMessage, deliveryAttempts: number): Promise<void> {
-    const topic = await this.topics.ensureDeadLetterTopic(group);
+    const topic = await this.topics.ensureDeadLetterTopic(groupOfStateKey(group));
     const { [MESSAGE_GROUP_PROPERTY]: _fifoGroup, ...properties } = message.properties;
     await this.store.append({
       topic: topic.name,

@@ -3,25 +3,30 @@
  * its own status (stale, expired or malformed handles: INVALID_RECEIPT_HANDLE; no message_id:
  * ILLEGAL_MESSAGE_ID, not acked, as the official clients always send it). The top-level
  * status is the entries' common status, else MULTIPLE_RESULTS; clients send one entry per
- * request and read only the top level, so for them it is the entry's code.
+ * request and read only the top level, so for them it is the entry's code. In a broadcast group
+ * the handle is acked under the calling client's own state (consumer/broadcast-state.ts).
  */
 import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
 import { validateGroupName, validateConsumableTopicName } from '@apogee/routing';
 import type { Logger } from '@apogee/runtime';
+import { handleScopeOf, type BroadcastGroups } from '../consumer/broadcast-state';
 import type { PopConsumption } from '../consumer/pop-consumption';
+import type { V2CallContext } from './v2-unary';
 import type { WireAckMessageRequest, WireAckMessageResponse, WireAckMessageResultEntry } from './v2-wire';
 
 export interface AckMessageDeps {
   readonly consumption: Pick<PopConsumption, 'ack'>;
+  readonly groups: BroadcastGroups;
   readonly logger: Logger;
 }
 
 export function ackMessageHandler(deps: AckMessageDeps) {
-  return async (request: WireAckMessageRequest): Promise<WireAckMessageResponse> => {
+  return async (request: WireAckMessageRequest, context: Pick<V2CallContext, 'clientId'>): Promise<WireAckMessageResponse> => {
     const group = request.group?.name ?? '';
     const topic = request.topic?.name ?? '';
     validateGroupName(group);
     validateConsumableTopicName(topic);
+    const { stateGroup, explain } = handleScopeOf(deps.groups, group, context.clientId);
     const entries = request.entries ?? [];
     if (entries.length === 0) throw new ApogeeError('INVALID_ARGUMENT', 'AckMessage carries no entries; ack at least one receipt handle');
     const results = await Promise.all(
@@ -32,7 +37,9 @@ export function ackMessageHandler(deps: AckMessageDeps) {
           if (!entry.message_id) {
             throw new ApogeeError('MISSING_MESSAGE_ID', 'The ack entry has no message_id; send the message id of the received message with its receipt handle');
           }
-          await deps.consumption.ack({ group, topic, receiptHandle });
+          await deps.consumption.ack({ group: stateGroup, topic, receiptHandle }).catch((err: unknown) => {
+            throw explain(err);
+          });
           status = okV2Status();
         } catch (err) {
           status = v2StatusOf(err);

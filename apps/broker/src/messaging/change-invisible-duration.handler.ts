@@ -2,21 +2,28 @@
  * ChangeInvisibleDuration (doc §3.11): the message becomes visible again at now + duration
  * (0 allowed, at most 12 h → else ILLEGAL_INVISIBLE_TIME); the answer carries the new receipt
  * handle and the old one turns stale. Every error answer echoes the request's handle, since Java
- * stores the returned handle before it checks the status.
+ * stores the returned handle before it checks the status. In a broadcast group the handle is
+ * looked up under the calling client's own state (consumer/broadcast-state.ts).
  */
 import { ApogeeError, okV2Status, v2StatusOf } from '@apogee/protocol';
 import { validateGroupName, validateConsumableTopicName } from '@apogee/routing';
 import type { Logger } from '@apogee/runtime';
+import { handleScopeOf, type BroadcastGroups } from '../consumer/broadcast-state';
 import type { PopConsumption } from '../consumer/pop-consumption';
+import type { V2CallContext } from './v2-unary';
 import { millisOf, type WireChangeInvisibleDurationRequest, type WireChangeInvisibleDurationResponse } from './v2-wire';
 
 export interface ChangeInvisibleDurationDeps {
   readonly consumption: Pick<PopConsumption, 'changeInvisibleDuration'>;
+  readonly groups: BroadcastGroups;
   readonly logger: Logger;
 }
 
 export function changeInvisibleDurationHandler(deps: ChangeInvisibleDurationDeps) {
-  return async (request: WireChangeInvisibleDurationRequest): Promise<WireChangeInvisibleDurationResponse> => {
+  return async (
+    request: WireChangeInvisibleDurationRequest,
+    context: Pick<V2CallContext, 'clientId'>,
+  ): Promise<WireChangeInvisibleDurationResponse> => {
     const receiptHandle = request.receipt_handle ?? '';
     try {
       const group = request.group?.name ?? '';
@@ -27,7 +34,12 @@ export function changeInvisibleDurationHandler(deps: ChangeInvisibleDurationDeps
       if (invisibleDurationMs === undefined) {
         throw new ApogeeError('ILLEGAL_INVISIBLE_TIME', 'ChangeInvisibleDuration has no invisible_duration; give 0 to 12 h');
       }
-      const changed = await deps.consumption.changeInvisibleDuration({ group, topic, receiptHandle, invisibleDurationMs });
+      const { stateGroup, explain } = handleScopeOf(deps.groups, group, context.clientId);
+      const changed = await deps.consumption
+        .changeInvisibleDuration({ group: stateGroup, topic, receiptHandle, invisibleDurationMs })
+        .catch((err: unknown) => {
+          throw explain(err);
+        });
       return { status: okV2Status(), receipt_handle: changed.receiptHandle };
     } catch (err) {
       const status = v2StatusOf(err);

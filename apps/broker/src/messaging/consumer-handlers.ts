@@ -69,9 +69,9 @@ export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHand
       logger,
       updateOffsetHandler({ topics: deps.metadata.topics, groups: deps.metadata.groups, store: deps.store, consumption }),
     ),
-    AckMessage: v2UnaryCall('AckMessage', logger, ackMessageHandler({ consumption, logger })),
-    ForwardMessageToDeadLetterQueue: v2UnaryCall('ForwardMessageToDeadLetterQueue', logger, forwardToDeadLetterHandler({ consumption })),
-    ChangeInvisibleDuration: v2UnaryCall('ChangeInvisibleDuration', logger, changeInvisibleDurationHandler({ consumption, logger })),
+    AckMessage: v2UnaryCall('AckMessage', logger, ackMessageHandler({ consumption, groups: deps.metadata.groups, logger })),
+    ForwardMessageToDeadLetterQueue: v2UnaryCall('ForwardMessageToDeadLetterQueue', logger, forwardToDeadLetterHandler({ consumption, groups: deps.metadata.groups })),
+    ChangeInvisibleDuration: v2UnaryCall('ChangeInvisibleDuration', logger, changeInvisibleDurationHandler({ consumption, groups: deps.metadata.groups, logger })),
   };
   return { handlers, close: () => notifier.close() };
 }

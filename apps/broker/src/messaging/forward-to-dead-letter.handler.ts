@@ -4,19 +4,26 @@
  * `%DLQ%<group>` topic and settled like an ack (PopConsumption.forwardToDeadLetter). As RocketMQ
  * does, delivery_attempt and max_delivery_attempts are not checked: the message is always
  * dead-lettered. Stale, expired or malformed handles answer INVALID_RECEIPT_HANDLE, which ends the
- * client's retries.
+ * client's retries. In a broadcast group the handle is the calling client's own
+ * (consumer/broadcast-state.ts); every client's dead letters go to the group's DLQ.
  */
 import { ApogeeError, okV2Status } from '@apogee/protocol';
 import { validateConsumableTopicName, validateGroupName } from '@apogee/routing';
+import { handleScopeOf, type BroadcastGroups } from '../consumer/broadcast-state';
 import type { PopConsumption } from '../consumer/pop-consumption';
+import type { V2CallContext } from './v2-unary';
 import type { WireForwardMessageToDeadLetterQueueRequest, WireForwardMessageToDeadLetterQueueResponse } from './v2-wire';
 
 export interface ForwardToDeadLetterDeps {
   readonly consumption: Pick<PopConsumption, 'forwardToDeadLetter'>;
+  readonly groups: BroadcastGroups;
 }
 
 export function forwardToDeadLetterHandler(deps: ForwardToDeadLetterDeps) {
-  return async (request: WireForwardMessageToDeadLetterQueueRequest): Promise<WireForwardMessageToDeadLetterQueueResponse> => {
+  return async (
+    request: WireForwardMessageToDeadLetterQueueRequest,
+    context: Pick<V2CallContext, 'clientId'>,
+  ): Promise<WireForwardMessageToDeadLetterQueueResponse> => {
     const group = request.group?.name ?? '';
     const topic = request.topic?.name ?? '';
     validateGroupName(group);
@@ -24,7 +31,10 @@ export function forwardToDeadLetterHandler(deps: ForwardToDeadLetterDeps) {
     if (!request.message_id) {
       throw new ApogeeError('MISSING_MESSAGE_ID', 'ForwardMessageToDeadLetterQueue has no message_id; send the id of the received message');
     }
-    await deps.consumption.forwardToDeadLetter({ group, topic, receiptHandle: request.receipt_handle ?? '' });
+    const { stateGroup, explain } = handleScopeOf(deps.groups, group, context.clientId);
+    await deps.consumption.forwardToDeadLetter({ group: stateGroup, topic, receiptHandle: request.receipt_handle ?? '' }).catch((err: unknown) => {
+      throw explain(err);
+    });
     return { status: okV2Status() };
   };
 }

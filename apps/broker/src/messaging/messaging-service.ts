@@ -1,7 +1,9 @@
 /**
  * apache.rocketmq.v2.MessagingService for producers: QueryRoute, Telemetry, Heartbeat,
- * NotifyClientTermination, SendMessage and (with a timer store) RecallMessage, one handler file
- * each. Unary handlers answer every outcome in-band (v2-unary.ts). The POP consumer RPCs (ReceiveMessage, AckMessage,
+ * NotifyClientTermination, SendMessage, (with a timer store) RecallMessage and (with a
+ * transaction store) EndTransaction, one handler file each. `checkTransaction` sends a
+ * RecoverOrphanedTransactionCommand to a live producer of the message's topic (the transaction
+ * store's checker). Unary handlers answer every outcome in-band (v2-unary.ts). The POP consumer RPCs (ReceiveMessage, AckMessage,
  * ChangeInvisibleDuration; consumer-handlers.ts) come in through `moreHandlers`. RPCs not
  * registered are answered UNIMPLEMENTED by grpc-js.
  */
@@ -11,7 +13,10 @@ import type { Clock, GrpcServiceRegistration, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import type { BrokerConfig } from '../config';
 import type { BrokerMetadata } from '../metadata/open-metadata';
+import type { TransactionCheck, TransactionStore } from '../transaction/transaction-store';
 import { ClientRegistry } from './client-registry';
+import { pulledMessage } from './delivered-message';
+import { endTransactionHandler } from './end-transaction.handler';
 import { heartbeatHandler } from './heartbeat.handler';
 import { notifyClientTerminationHandler } from './notify-client-termination.handler';
 import type { TimerStore } from '../timer/timer-store';
@@ -38,11 +43,15 @@ export interface MessagingServiceDeps {
   readonly routes?: RouteSource;
   /** The broker's timer store: DELAY sends are accepted and RecallMessage served; absent: UNSUPPORTED. */
   readonly timer?: { readonly store: Pick<TimerStore, 'recall' | 'noteSent'>; readonly maxDelayMs: number };
+  /** The broker's transaction store: TRANSACTION sends are accepted and EndTransaction served; absent: UNSUPPORTED. */
+  readonly transactions?: Pick<TransactionStore, 'recordHalf' | 'end'>;
 }
 
 export interface MessagingService {
   readonly registration: GrpcServiceRegistration;
   readonly clients: ClientRegistry;
+  /** Asks a live producer of the topic to check the transaction; false when there is none. */
+  checkTransaction(check: TransactionCheck): boolean;
   /** Closes the nameserver channels used for routes. */
   close(): void;
 }
@@ -93,8 +102,12 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
                 brokerName: config.brokerName,
                 noteSent: (record, dueMs) => timerDeps.store.noteSent(record, dueMs),
               },
+        transactions: deps.transactions,
       }),
     ),
+    ...(deps.transactions === undefined
+      ? {}
+      : { EndTransaction: v2UnaryCall('EndTransaction', log, endTransactionHandler({ transactions: deps.transactions, logger: log })) }),
     ...(timerDeps === undefined
       ? {}
       : {
@@ -105,6 +118,12 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   return {
     registration: { name: MESSAGING_SERVICE_NAME, definition: loadMessagingService().service, implementation },
     clients,
+    checkTransaction: (check) => {
+      const topic = metadata.topics.get(check.message.topic);
+      if (topic === undefined) return false;
+      const command = { recover_orphaned_transaction_command: { message: pulledMessage(check.message, topic), transaction_id: check.transactionId } };
+      return clients.sendToProducerOf(topic.name, command);
+    },
     close: () => {
       if (ownsRoutes) routes.close();
     },

@@ -17,6 +17,9 @@
  * flight is skipped (PopConsumption holds it back) until that message is acked, dead-lettered or
  * due again.
  *
+ * Broadcast groups (consumer/broadcast-state.ts): the POP state is the client's own, under
+ * `<group>#<clientId>`; a client's first receive on a queue starts it at the queue's end.
+ *
  * Stream: `{status}` (OK, or MESSAGE_NOT_FOUND "no new message", or the error), one `{message}`
  * per message, `{delivery_timestamp}`, end. If the client cancelled after messages were popped,
  * they are made visible again after RELEASE_INVISIBLE_MS.
@@ -27,7 +30,8 @@ import { isReadable, validateConsumableTopicName, type TopicConfig } from '@apog
 import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { isHeldBack, MAX_INVISIBLE_DURATION_MS, type PopConsumption, type PoppedMessage } from '../consumer/pop-consumption';
-import type { QueueRef } from '../consumer/queue-ref';
+import { queueKey, type QueueRef } from '../consumer/queue-ref';
+import { stateGroupOf } from '../consumer/broadcast-state';
 import { compileFilter, type MessageFilter } from '../consumer/message-filter';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
@@ -59,7 +63,9 @@ export interface ReceiveMessageDeps {
 }
 
 interface ReceiveParams {
+  /** The POP state's group: the group, or a broadcast group's per-client state key. */
   readonly group: string;
+  readonly broadcast: boolean;
   readonly topic: TopicConfig;
   readonly filter: MessageFilter;
   readonly batchSize: number;
@@ -73,15 +79,16 @@ type Call = ServerWritableStream<WireReceiveMessageRequest, WireReceiveMessageRe
 
 export function receiveMessageHandler(deps: ReceiveMessageDeps): handleServerStreamingCall<WireReceiveMessageRequest, WireReceiveMessageResponse> {
   const rotation = new Map<string, number>();
+  const starting = new Map<string, Promise<unknown>>();
   return (call) => {
-    serve(deps, rotation, call).catch((err: unknown) => {
+    serve(deps, rotation, starting, call).catch((err: unknown) => {
       deps.logger.error({ err, method: 'ReceiveMessage' }, 'answering failed');
       if (!call.cancelled) call.end();
     });
   };
 }
 
-async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, call: Call): Promise<void> {
+async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, starting: Map<string, Promise<unknown>>, call: Call): Promise<void> {
   let cancelled = call.cancelled;
   const cancel = new Promise<void>((resolve) => {
     call.on('cancelled', () => {
@@ -93,8 +100,9 @@ async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, ca
   let popped: PoppedMessage[] = [];
   let status: V2Status;
   try {
-    clientIdOf(call.metadata);
-    params = await receiveParams(deps, call.request, deadlineMsOf(call));
+    const clientId = clientIdOf(call.metadata);
+    params = await receiveParams(deps, call.request, clientId, deadlineMsOf(call));
+    if (params.broadcast) await startAtEnd(deps, starting, params);
     popped = await longPoll(deps, rotation, params, () => cancelled, cancel);
     status = popped.length > 0 ? okV2Status() : { code: 'MESSAGE_NOT_FOUND', message: 'no new message' };
   } catch (err) {
@@ -118,7 +126,12 @@ function deadlineMsOf(call: Call): number {
   return deadline instanceof Date ? deadline.getTime() : deadline;
 }
 
-async function receiveParams(deps: ReceiveMessageDeps, request: WireReceiveMessageRequest, deadlineMs: number): Promise<ReceiveParams> {
+async function receiveParams(
+  deps: ReceiveMessageDeps,
+  request: WireReceiveMessageRequest,
+  clientId: string,
+  deadlineMs: number,
+): Promise<ReceiveParams> {
   const group = await deps.groups.ensureGroup(request.group?.name ?? '');
   const topicName = request.message_queue?.topic?.name ?? '';
   validateConsumableTopicName(topicName);
@@ -151,8 +164,10 @@ async function receiveParams(deps: ReceiveMessageDeps, request: WireReceiveMessa
     );
   }
   const pollMs = Math.min(Math.max(0, requestedPoll), MAX_POLLING_MS, leftMs);
+  const broadcast = group.broadcast ?? false;
   return {
-    group: group.name,
+    group: stateGroupOf({ name: group.name, broadcast }, clientId),
+    broadcast,
     topic,
     filter,
     batchSize: Math.min(requestedBatch, MAX_BATCH_SIZE),
@@ -170,6 +185,26 @@ export function filterOf(expression: WireReceiveMessageRequest['filter_expressio
     throw new ApogeeError('ILLEGAL_FILTER_EXPRESSION', `Unknown filter type ${JSON.stringify(type)}; use TAG or SQL`);
   }
   return compileFilter(type === 'SQL' ? 'SQL' : 'TAG', expression?.expression ?? '*');
+}
+
+/**
+ * A broadcast client's first receive on a queue: its position starts at the queue's end
+ * (RocketMQ broadcasting's CONSUME_FROM_LAST_OFFSET). Concurrent first receives start it once.
+ */
+async function startAtEnd(deps: ReceiveMessageDeps, starting: Map<string, Promise<unknown>>, params: ReceiveParams): Promise<void> {
+  const starts: Array<Promise<unknown>> = [];
+  for (let queueId = 0; queueId < params.topic.readQueueCount; queueId++) {
+    const ref = refOf(params, queueId);
+    if (deps.consumption.position(ref) !== undefined) continue;
+    const key = queueKey(ref);
+    let start = starting.get(key);
+    if (start === undefined) {
+      start = deps.consumption.commitOffset(ref, deps.store.queueRange(ref.topic, queueId).max).finally(() => starting.delete(key));
+      starting.set(key, start);
+    }
+    starts.push(start);
+  }
+  await Promise.all(starts);
 }
 
 async function longPoll(

@@ -15,9 +15,14 @@
  * be a valid time at most `maxDelayMs` ahead (else ILLEGAL_DELIVERY_TIME naming the limit). One
  * due in the future is appended to the timer's system topic (timer/timer-message.ts) and its entry
  * carries a recall handle (timer/recall-handle.ts) and, as offset, its place in that topic's
- * queue; one already due is stored in its topic at once. TRANSACTION messages (and DELAY ones
- * without a timer) are refused with UNSUPPORTED until the half-message store exists: storing
- * them as normal messages would deliver them early.
+ * queue; one already due is stored in its topic at once. DELAY messages without a timer are
+ * refused with UNSUPPORTED: storing them as normal messages would deliver them early.
+ *
+ * TRANSACTION messages (doc §4.6), when the broker runs a transaction store (`transactions`): a
+ * half message is appended to the half topic (transaction/half-message.ts) and its open
+ * transaction recorded (transaction/transaction-store.ts, durable) before the entry answers OK
+ * with transaction_id (= the message id) and, as offset, its place in the half topic's queue.
+ * Without a transaction store they are refused with UNSUPPORTED.
  */
 import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
 import type { Clock } from '@apogee/runtime';
@@ -27,6 +32,8 @@ import type { TopicRegistry } from '../metadata/topic-registry';
 import { assertMessageType } from '../metadata/topic-checks';
 import { encodeRecallHandle } from '../timer/recall-handle';
 import { delayedInputOf } from '../timer/timer-message';
+import { halfInputOf } from '../transaction/half-message';
+import type { TransactionStore } from '../transaction/transaction-store';
 import { checkMessage, type CheckedMessage } from './message-validation';
 import type { QueuePicker } from './queue-picker';
 import { millisOf, type WireMessage, type WireSendMessageRequest, type WireSendMessageResponse, type WireSendResultEntry } from './v2-wire';
@@ -42,6 +49,8 @@ export interface SendMessageDeps {
   readonly clock: Clock;
   /** Set when the broker runs a timer store: DELAY messages are accepted. */
   readonly delay?: DelayOptions;
+  /** Set when the broker runs a transaction store: TRANSACTION messages are accepted. */
+  readonly transactions?: Pick<TransactionStore, 'recordHalf'>;
 }
 
 export interface DelayOptions {
@@ -60,7 +69,9 @@ type Failed = { readonly kind: 'failed'; readonly error: unknown };
 type Accepted =
   | { readonly kind: 'accepted'; readonly message: CheckedMessage; readonly topic: TopicConfig; readonly dueMs?: number }
   | Failed;
-type Outcome = { readonly kind: 'ok'; readonly offset: number; readonly recallHandle?: string } | Failed;
+type Outcome =
+  | { readonly kind: 'ok'; readonly offset: number; readonly recallHandle?: string; readonly transactionId?: string }
+  | Failed;
 
 export function sendMessageHandler(deps: SendMessageDeps) {
   return async (request: WireSendMessageRequest): Promise<WireSendMessageResponse> => {
@@ -100,14 +111,17 @@ export function sendMessageHandler(deps: SendMessageDeps) {
 /** The topic a checked message goes to; only storable types may auto-create one. */
 async function topicFor(deps: SendMessageDeps, message: CheckedMessage): Promise<TopicConfig> {
   const { topics } = deps;
-  const storable = STORABLE_TYPES.has(message.messageType) || (message.messageType === 'DELAY' && deps.delay !== undefined);
+  const storable =
+    STORABLE_TYPES.has(message.messageType) ||
+    (message.messageType === 'DELAY' && deps.delay !== undefined) ||
+    (message.messageType === 'TRANSACTION' && deps.transactions !== undefined);
   if (storable) return topics.ensureTopicForSend(message.topic, message.messageType);
   const known = topics.get(message.topic);
   if (known !== undefined) assertMessageType(known, message.messageType);
-  const types = deps.delay === undefined ? 'NORMAL and FIFO' : 'NORMAL, FIFO and DELAY';
+  const types = ['NORMAL', 'FIFO', ...(deps.delay === undefined ? [] : ['DELAY']), ...(deps.transactions === undefined ? [] : ['TRANSACTION'])];
   throw new ApogeeError(
     'UNSUPPORTED_MESSAGE_TYPE',
-    `Message ${message.messageId} is a ${message.messageType} message; this broker stores ${types} messages only so far`,
+    `Message ${message.messageId} is a ${message.messageType} message; this broker stores ${types.join(', ')} messages only so far`,
   );
 }
 
@@ -141,6 +155,7 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], n
   const inputs: MessageInput[] = [];
   const slots: number[] = [];
   const timerDues = new Map<number, { dueMs: number; topic: string }>(); // input index → messages going to the timer
+  const halves = new Map<number, { topic: string; queueId: number }>(); // input index → half messages (transactions)
   accepted.forEach((outcome, i) => {
     if (outcome.kind === 'failed') {
       outcomes[i] = outcome;
@@ -163,7 +178,12 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], n
       };
       const { dueMs } = outcome;
       if (dueMs !== undefined && dueMs > nowMs) timerDues.set(inputs.length, { dueMs, topic: topic.name });
-      inputs.push(dueMs === undefined ? input : delayedInputOf(input, dueMs, nowMs));
+      if (checked.messageType === 'TRANSACTION' && deps.transactions !== undefined) {
+        halves.set(inputs.length, { topic: topic.name, queueId });
+        inputs.push(halfInputOf(input));
+      } else {
+        inputs.push(dueMs === undefined ? input : delayedInputOf(input, dueMs, nowMs));
+      }
       slots.push(i);
     } catch (error) {
       outcomes[i] = { kind: 'failed', error };
@@ -172,9 +192,18 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], n
   if (inputs.length > 0) {
     try {
       const results = await deps.store.appendBatch(inputs);
+      const recorded = await recordHalves(deps, inputs, results, halves);
       results.forEach((result, k) => {
         if (result instanceof Error) {
           outcomes[slots[k]] = { kind: 'failed', error: result };
+          return;
+        }
+        const transaction = recorded.get(k);
+        if (transaction !== undefined) {
+          outcomes[slots[k]] =
+            transaction instanceof Error
+              ? { kind: 'failed', error: transaction }
+              : { kind: 'ok', offset: result.queueOffset, transactionId: transaction };
           return;
         }
         const timer = timerDues.get(k);
@@ -198,11 +227,35 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], n
   return outcomes;
 }
 
+/** Records the open transaction of each half message stored (durable before the answer): input index → transaction id or the failure. */
+async function recordHalves(
+  deps: SendMessageDeps,
+  inputs: readonly MessageInput[],
+  results: ReadonlyArray<AppendResult | Error>,
+  halves: ReadonlyMap<number, { topic: string; queueId: number }>,
+): Promise<Map<number, string | Error>> {
+  const recorded = new Map<number, string | Error>();
+  const { transactions } = deps;
+  if (transactions === undefined) return recorded;
+  await Promise.all(
+    [...halves].map(async ([k, { topic, queueId }]) => {
+      const result = results[k];
+      if (result instanceof Error) return;
+      try {
+        recorded.set(k, await transactions.recordHalf(result, inputs[k].messageId, topic, queueId));
+      } catch (error) {
+        recorded.set(k, error instanceof Error ? error : new Error(String(error)));
+      }
+    }),
+  );
+  return recorded;
+}
+
 function answer(ids: readonly string[], outcomes: readonly Outcome[]): WireSendMessageResponse {
   const entries: SendResultEntry[] = outcomes.map((outcome, i) => ({
     status: outcome.kind === 'ok' ? okV2Status() : v2StatusOf(outcome.error),
     message_id: ids[i],
-    transaction_id: '',
+    transaction_id: outcome.kind === 'ok' ? (outcome.transactionId ?? '') : '',
     offset: outcome.kind === 'ok' ? String(outcome.offset) : '0',
     ...(outcome.kind === 'ok' && outcome.recallHandle !== undefined ? { recall_handle: outcome.recallHandle } : {}),
   }));

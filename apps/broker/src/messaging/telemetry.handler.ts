@@ -7,7 +7,10 @@
  * startup for an answer arriving while it waits, and with several declared topics the first
  * answer can come too early (doc §3.2, "Node startup race"); duplicates are simply re-applied.
  * Unknown client types get a settings answer with UNRECOGNIZED_CLIENT_TYPE rather than a stream
- * error (a stream error drives clients into a 1 s reconnect loop). Other client commands
+ * error (a stream error drives clients into a 1 s reconnect loop). Once the client's Settings
+ * are known, the stream is attached to the ClientRegistry so the broker can send it commands
+ * (RecoverOrphanedTransactionCommand to producers of a topic); it is detached when the stream
+ * ends, is cancelled or fails. Other client commands
  * (thread stack traces, verify results) are ignored. The stream stays open until the client
  * half-closes (answered by ending ours) or cancels; the server never ends it on its own.
  */
@@ -42,11 +45,16 @@ export function telemetryHandler(deps: TelemetryDeps) {
     const log = deps.logger.child({ clientId });
     let resendTimer: NodeJS.Timeout | undefined;
     let open = true;
-    const write = (command: WireTelemetryCommand): void => {
-      if (open && !call.cancelled && call.writable) call.write(command);
+    let detach: (() => void) | undefined;
+    const write = (command: WireTelemetryCommand): boolean => {
+      if (!open || call.cancelled || !call.writable) return false;
+      call.write(command);
+      return true;
     };
     const close = (): void => {
       open = false;
+      detach?.();
+      detach = undefined;
       if (resendTimer !== undefined) clearTimeout(resendTimer);
       resendTimer = undefined;
     };
@@ -64,11 +72,12 @@ export function telemetryHandler(deps: TelemetryDeps) {
         return;
       }
       const client = deps.clients.recordSettings(clientId, command.settings);
+      if (open) detach ??= deps.clients.attachTelemetry(clientId, write);
       log.debug({ clientType: client.clientType }, 'client settings');
       const reply: WireTelemetryCommand = { status: okV2Status(), settings: answer };
       write(reply);
       if (resendTimer === undefined) {
-        resendTimer = setTimeout(() => write(reply), RESEND_SETTINGS_MS);
+        resendTimer = setTimeout(() => void write(reply), RESEND_SETTINGS_MS);
         resendTimer.unref();
       }
     });

@@ -8,6 +8,7 @@ describe('createGroupConfig', () => {
       fifo: false,
       maxDeliveryAttempts: 17,
       retryPolicy: { kind: 'EXPONENTIAL', initialBackoffMs: 5_000, maxBackoffMs: 7_200_000, multiplier: 2 },
+      broadcast: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.retryPolicy)).toBe(true);
@@ -15,12 +16,13 @@ describe('createGroupConfig', () => {
 
   it('keeps what is given, copying only the policy fields', () => {
     const policy = { kind: 'CUSTOMIZED', backoffMs: [1_000, 5_000], extra: 1 } as RetryPolicy;
-    const config = createGroupConfig({ name: 'g', fifo: true, maxDeliveryAttempts: 3, retryPolicy: policy });
+    const config = createGroupConfig({ name: 'g', fifo: true, maxDeliveryAttempts: 3, retryPolicy: policy, broadcast: true });
     expect(config).toEqual({
       name: 'g',
       fifo: true,
       maxDeliveryAttempts: 3,
       retryPolicy: { kind: 'CUSTOMIZED', backoffMs: [1_000, 5_000] },
+      broadcast: true,
     });
     expect(Object.isFrozen(config.retryPolicy.kind === 'CUSTOMIZED' && config.retryPolicy.backoffMs)).toBe(true);
   });
@@ -36,6 +38,7 @@ describe('createGroupConfig', () => {
     [{ name: 'g', maxDeliveryAttempts: 0 }, 'INVALID_ARGUMENT', 'max delivery attempts 0 is out of range'],
     [{ name: 'g', maxDeliveryAttempts: 1.5 }, 'INVALID_ARGUMENT', 'an integer from 1 to 1000'],
     [{ name: 'g', fifo: 'yes' as unknown as boolean }, 'INVALID_ARGUMENT', 'fifo must be true or false'],
+    [{ name: 'g', broadcast: 1 as unknown as boolean }, 'INVALID_ARGUMENT', 'broadcast must be true or false'],
     [{ name: 'g', retryPolicy: exponential({ initialBackoffMs: 1_500 }) }, 'INVALID_ARGUMENT', 'use whole seconds'],
     [{ name: 'g', retryPolicy: exponential({ initialBackoffMs: 0 }) }, 'INVALID_ARGUMENT', 'initial back-off 0 ms'],
     [{ name: 'g', retryPolicy: exponential({ maxBackoffMs: 2_000 }) }, 'INVALID_ARGUMENT', 'shorter than the initial'],

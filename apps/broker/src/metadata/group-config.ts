@@ -10,6 +10,9 @@
  * |                     |                          | counted with the first                                         |
  * | retryPolicy         | EXPONENTIAL 5 s, ×2, 2 h | ExponentialRetryPolicy's defaults (initial 5 s, max 2 h,       |
  * |                     |                          | multiplier 2)                                                  |
+ * | broadcast           | false                    | RocketMQ 4's MessageModel.BROADCASTING, decided by the group   |
+ * |                     |                          | here (RocketMQ 5 clients have no switch): every client of the  |
+ * |                     |                          | group gets every message (consumer/broadcast-state.ts)         |
  *
  * RocketMQ's GroupRetryPolicy itself defaults to CUSTOMIZED (the 1 s … 2 h delay levels). The
  * Node client ignores a customized back-off and then redelivers at once, and dead-letters FIFO
@@ -59,6 +62,8 @@ export interface GroupConfig {
   /** Deliveries of one message, the first included, before it goes to %DLQ%<group>. */
   readonly maxDeliveryAttempts: number;
   readonly retryPolicy: RetryPolicy;
+  /** Every client of the group receives every message, with its own positions (broadcasting). */
+  readonly broadcast: boolean;
 }
 
 /** What an admin gives: everything but the name has a default. */
@@ -67,6 +72,7 @@ export interface GroupConfigInput {
   readonly fifo?: boolean;
   readonly maxDeliveryAttempts?: number;
   readonly retryPolicy?: RetryPolicy;
+  readonly broadcast?: boolean;
 }
 
 /** Fills defaults, validates (INVALID_GROUP_NAME, RESERVED_GROUP, INVALID_ARGUMENT) and freezes. */
@@ -77,6 +83,9 @@ export function createGroupConfig(input: GroupConfigInput, options: ReservedName
   };
   const fifo = input.fifo ?? false;
   if (typeof fifo !== 'boolean') fail(`fifo must be true or false, not ${JSON.stringify(fifo)}`);
+  // configs stored before broadcasting existed have no field: false
+  const broadcast = input.broadcast ?? false;
+  if (typeof broadcast !== 'boolean') fail(`broadcast must be true or false, not ${JSON.stringify(broadcast)}`);
   const maxDeliveryAttempts = input.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS;
   if (!isIntegerIn(maxDeliveryAttempts, 1, MAX_DELIVERY_ATTEMPTS)) {
     fail(
@@ -87,7 +96,7 @@ export function createGroupConfig(input: GroupConfigInput, options: ReservedName
   const retryPolicy = freezePolicy(input.retryPolicy ?? DEFAULT_RETRY_POLICY);
   const problem = retryPolicyProblem(retryPolicy);
   if (problem !== undefined) fail(problem);
-  return Object.freeze({ name: input.name, fifo, maxDeliveryAttempts, retryPolicy });
+  return Object.freeze({ name: input.name, fifo, maxDeliveryAttempts, retryPolicy, broadcast });
 }
 
 /** Back-off before retry `retry` (1 = the first redelivery), as RocketMQ's nextDelayDuration(retry - 1). */

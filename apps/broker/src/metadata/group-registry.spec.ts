@@ -33,6 +33,24 @@ describe('GroupRegistry', () => {
     expect(groups.get('g')).toEqual({ ...created, maxDeliveryAttempts: 3 });
   });
 
+  it('keeps broadcast durable and refuses to switch it on an existing group', async () => {
+    let metadata = await meta.open();
+    await metadata.groups.create({ name: 'fanout', broadcast: true });
+    await metadata.groups.create({ name: 'plain' });
+    metadata = await meta.reopen(metadata);
+    expect(metadata.groups.require('fanout')).toMatchObject({ broadcast: true });
+    expect(metadata.groups.require('plain')).toMatchObject({ broadcast: false });
+    await expect(metadata.groups.update('fanout', { broadcast: false })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('broadcast cannot be changed (it is true)'),
+    });
+    await expect(metadata.groups.update('plain', { broadcast: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(metadata.groups.update('fanout', { broadcast: true, maxDeliveryAttempts: 2 })).resolves.toMatchObject({
+      broadcast: true,
+      maxDeliveryAttempts: 2,
+    });
+  });
+
   it('answers GROUP_EXISTS, GROUP_NOT_FOUND and name errors', async () => {
     const { groups } = await meta.open();
     await groups.create({ name: 'g' });

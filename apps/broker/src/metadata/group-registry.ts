@@ -25,6 +25,7 @@ export interface GroupChanges {
   readonly fifo?: boolean;
   readonly maxDeliveryAttempts?: number;
   readonly retryPolicy?: RetryPolicy;
+  readonly broadcast?: boolean;
 }
 
 export class GroupRegistry {
@@ -69,16 +70,27 @@ export class GroupRegistry {
     validateGroupName(name, options);
     const { before, after } = await this.groups.modify(
       name,
-      (current) =>
-        createGroupConfig(
+      (current) => {
+        const broadcast = current.broadcast ?? false; // configs stored before broadcasting have no field
+        if (changes.broadcast !== undefined && changes.broadcast !== broadcast) {
+          // the positions live under other keys in the other mode: switching would re-deliver or skip
+          throw new ApogeeError(
+            'INVALID_ARGUMENT',
+            `Consumer group ${JSON.stringify(name)}: broadcast cannot be changed (it is ${String(broadcast)}); ` +
+              'create a new group with the mode you want',
+          );
+        }
+        return createGroupConfig(
           {
             name,
             fifo: changes.fifo ?? current.fifo,
             maxDeliveryAttempts: changes.maxDeliveryAttempts ?? current.maxDeliveryAttempts,
             retryPolicy: changes.retryPolicy ?? current.retryPolicy,
+            broadcast,
           },
           options,
-        ),
+        );
+      },
       () => notFound(name),
     );
     this.options.logger.info({ before, group: after }, 'group updated');

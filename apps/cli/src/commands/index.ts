@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { clusterStatusCommand } from './cluster-status.command';
 import { groupCreateCommand } from './group-create.command';
+import { groupProgressCommand } from './group-progress.command';
 import { groupResetOffsetCommand } from './group-reset-offset.command';
 import { topicCreateCommand } from './topic-create.command';
 import { topicListCommand } from './topic-list.command';
@@ -13,5 +14,6 @@ export const COMMANDS: readonly Command[] = [
   topicRouteCommand,
   groupCreateCommand,
   groupResetOffsetCommand,
+  groupProgressCommand,
   clusterStatusCommand,
 ];

@@ -58,12 +58,15 @@ describe('group create arguments', () => {
   it('leaves unset settings to the broker', () => {
     expect(parse('billing')).toEqual({ nameserver: '127.0.0.1:9876', group: 'billing' });
     expect(parse('billing', '--fifo', 'true', '--max-attempts', '3')).toMatchObject({ fifo: true, maxAttempts: 3 });
+    expect(parse('billing', '--broadcast', 'true')).toEqual({ nameserver: '127.0.0.1:9876', group: 'billing', broadcast: true });
+    expect(parse('billing', '--broadcast', 'false')).toMatchObject({ broadcast: false });
   });
 
   it('rejects bad values', () => {
     expect(usage(() => parse('billing', '--max-attempts', '0'))).toMatch(/--max-attempts "0" is invalid; allowed: an integer of at least 1/);
     expect(usage(() => parse('CID_RMQ_SYS_x'))).toMatch(/reserved/);
     expect(usage(() => parse('billing', 'extra'))).toBe('unexpected argument "extra"');
+    expect(usage(() => parse('billing', '--broadcast', 'maybe'))).toMatch(/--broadcast "maybe" is invalid; allowed: true or false/);
   });
 });
 

@@ -1,0 +1,304 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConsumeResult, Producer, PushConsumer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
+import { createBrokerAdminClient } from '@apogee/protocol';
+import { waitFor } from '@apogee/testing';
+import type { RunningBroker } from '../src/start-broker';
+import { quietClientLogger, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
+import { createRawV2Client, type RawV2Client, type ReceiveFrame } from './v2-raw-client';
+
+// Broadcast groups (GroupConfig.broadcast, consumer/broadcast-state.ts) with the official
+// RocketMQ 5 Node clients, which have no broadcasting switch: the group config decides. Every
+// client of the group gets every message and keeps its own positions, acks and invisibility;
+// a normal group still hands each message to one client; positions survive a broker restart.
+
+// The PushConsumer's StandardConsumeService opens its own egg-logger (see messaging-push-consumer.spec.ts).
+jest.mock('rocketmq-client-nodejs/dist/client/Logger', () => ({
+  getDefaultLogger: () => ({ info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined }),
+}));
+
+const AWAIT_MS = 1_000;
+const INVISIBLE_MS = 10_000;
+
+async function newDataDir(): Promise<string> {
+  return path.join(await mkdtemp(path.join(tmpdir(), 'apogee-broker-broadcast-')), 'data');
+}
+
+function startOn(dataDir: string): Promise<RunningBroker> {
+  // short push polls: a PushConsumer's shutdown waits out its running long poll
+  return startStandaloneBroker(dataDir, { autoCreateTopics: false, autoCreateGroups: false, pushLongPollingTimeoutMs: 2_000 });
+}
+
+async function createTopicAndGroups(broker: RunningBroker, topic: string, queues: number, groups: Array<{ name: string; broadcast: boolean }>) {
+  const admin = createBrokerAdminClient(broker.grpcAddress);
+  try {
+    await admin.call('CreateTopic', { name: topic, read_queue_count: queues, write_queue_count: queues, message_type: 'NORMAL' });
+    for (const group of groups) await admin.call('CreateGroup', group);
+  } finally {
+    admin.close();
+  }
+}
+
+async function send(producer: Producer, topic: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push((await producer.send({ topic, tag: 'T', body: Buffer.from(`${topic} ${i}`) })).messageId);
+  return ids;
+}
+
+/** Receives until `count` messages arrived (each receive long-polls up to AWAIT_MS). */
+async function receiveCount(consumer: SimpleConsumer, count: number, invisibleMs = INVISIBLE_MS): Promise<MessageView[]> {
+  const got: MessageView[] = [];
+  await waitFor(
+    async () => {
+      got.push(...(await consumer.receive(32, invisibleMs)));
+      return got.length >= count;
+    },
+    { timeoutMs: 8_000, intervalMs: 0, what: `${count} messages` },
+  );
+  return got;
+}
+
+const ids = (messages: readonly MessageView[]) => messages.map((m) => m.messageId).sort();
+const duration = (ms: number) => ({ seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
+
+describe('broadcast groups with the official Node clients', () => {
+  let dataDir: string;
+  let broker: RunningBroker | undefined;
+  let producer: Producer | undefined;
+  const clients: { shutdown(): Promise<void> }[] = [];
+
+  const simpleConsumer = async (group: string, topic: string): Promise<SimpleConsumer> => {
+    const consumer = await startSimpleConsumer(broker!.grpcAddress, group, topic, AWAIT_MS);
+    clients.push(consumer);
+    return consumer;
+  };
+
+  beforeAll(async () => {
+    dataDir = await newDataDir();
+    broker = await startOn(dataDir);
+    await createTopicAndGroups(broker, 'bc-news', 2, [
+      { name: 'bc-group', broadcast: true },
+      { name: 'bc-normal', broadcast: false },
+    ]);
+    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['bc-news'], sslEnabled: false, logger: quietClientLogger });
+    await producer.startup();
+    clients.push(producer);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.shutdown().catch(() => undefined)));
+    await broker?.stop();
+    if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
+  }, 20_000);
+
+  it('shows the setting in GetGroup and ListGroups and refuses to change it', async () => {
+    const admin = createBrokerAdminClient(broker!.grpcAddress);
+    try {
+      await expect(admin.call('GetGroup', { name: 'bc-group' })).resolves.toMatchObject({ group: { name: 'bc-group', broadcast: true } });
+      const listed = (await admin.call('ListGroups', {})).groups ?? [];
+      expect(listed.find((g) => g.name === 'bc-group')).toMatchObject({ broadcast: true });
+      expect(listed.find((g) => g.name === 'bc-normal')?.broadcast ?? false).toBe(false);
+      await expect(admin.call('UpdateGroup', { name: 'bc-group', broadcast: false })).rejects.toThrow(/broadcast cannot be changed/);
+      await expect(admin.call('UpdateGroup', { name: 'bc-group', broadcast: true, max_delivery_attempts: 4 })).resolves.toMatchObject({
+        group: { broadcast: true, max_delivery_attempts: 4 },
+      });
+    } finally {
+      admin.close();
+    }
+  });
+
+  it('delivers every message to every client, each with its own acks and invisibility', async () => {
+    const early = await send(producer!, 'bc-news', 1);
+    const a = await simpleConsumer('bc-group', 'bc-news');
+    const b = await simpleConsumer('bc-group', 'bc-news');
+    // a client's first receive starts it at the end of each queue: the earlier message is not for it
+    await expect(a.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
+    await expect(b.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
+
+    const sent = (await send(producer!, 'bc-news', 4)).sort();
+    const gotA = await receiveCount(a, 4);
+    const gotB = await receiveCount(b, 4);
+    expect(ids(gotA)).toEqual(sent);
+    expect(ids(gotB)).toEqual(sent);
+    expect(sent).not.toContain(early[0]);
+
+    // another client's receipt handle is refused, saying why
+    await expect(a.ack(gotB[0])).rejects.toThrow(/broadcast group: a receipt handle is valid only for the client that received/);
+
+    for (const message of gotA) await a.ack(message);
+    for (const message of gotB) await b.changeInvisibleDuration(message, 1_000);
+    const again = await receiveCount(b, 4);
+    expect(ids(again)).toEqual(sent);
+    expect(again.map((m) => m.deliveryAttempt)).toEqual([2, 2, 2, 2]);
+    await expect(a.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
+    for (const message of again) await b.ack(message);
+    await expect(b.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
+  }, 30_000);
+
+  it('still hands each message of a normal group to one client', async () => {
+    const a = await simpleConsumer('bc-normal', 'bc-news');
+    const b = await simpleConsumer('bc-normal', 'bc-news');
+    const sent = await send(producer!, 'bc-news', 6);
+    const got: MessageView[] = [];
+    await waitFor(
+      async () => {
+        const [fromA, fromB] = await Promise.all([a.receive(32, INVISIBLE_MS), b.receive(32, INVISIBLE_MS)]);
+        for (const message of fromA) await a.ack(message);
+        for (const message of fromB) await b.ack(message);
+        got.push(...fromA, ...fromB);
+        return got.length >= 6 + 5; // the 5 earlier messages of bc-news too: a normal group starts at 0 here
+      },
+      { timeoutMs: 8_000, intervalMs: 0, what: 'the messages of the normal group' },
+    );
+    expect(got).toHaveLength(11);
+    expect(new Set(got.map((m) => m.messageId)).size).toBe(11);
+    expect(got.map((m) => m.messageId)).toEqual(expect.arrayContaining(sent));
+  }, 20_000);
+});
+
+describe('broadcast groups with the official Node PushConsumer', () => {
+  let dataDir: string;
+  let broker: RunningBroker | undefined;
+  let producer: Producer | undefined;
+  const clients: { shutdown(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    dataDir = await newDataDir();
+    broker = await startOn(dataDir);
+    await createTopicAndGroups(broker, 'bc-push', 2, [{ name: 'bc-push-group', broadcast: true }]);
+    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['bc-push'], sslEnabled: false, logger: quietClientLogger });
+    await producer.startup();
+    clients.push(producer);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.shutdown().catch(() => undefined)));
+    await broker?.stop();
+    if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
+  }, 15_000);
+
+  it('delivers every message to every PushConsumer of the group', async () => {
+    const received = [new Set<string>(), new Set<string>()];
+    const push = async (seen: Set<string>) => {
+      const consumer = new PushConsumer({
+        consumerGroup: 'bc-push-group',
+        endpoints: broker!.grpcAddress,
+        namespace: '',
+        subscriptions: new Map([['bc-push', '*']]),
+        messageListener: {
+          consume: async (message: MessageView) => {
+            seen.add(message.messageId);
+            return ConsumeResult.SUCCESS;
+          },
+        },
+        sslEnabled: false,
+        logger: quietClientLogger,
+      });
+      clients.push(consumer);
+      await consumer.startup();
+      return consumer;
+    };
+    await push(received[0]);
+    await push(received[1]);
+    // a client starts at the queue's end on its first receive: probe until both are polling
+    await waitFor(
+      async () => {
+        await send(producer!, 'bc-push', 1);
+        return received[0].size > 0 && received[1].size > 0;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: 'both push consumers polling' },
+    );
+    const sent = await send(producer!, 'bc-push', 5);
+    await waitFor(() => sent.every((id) => received[0].has(id) && received[1].has(id)), {
+      timeoutMs: 10_000,
+      what: 'every message at both push consumers',
+    });
+  }, 30_000);
+});
+
+describe('broadcast positions across a broker restart', () => {
+  let dataDir: string;
+  let broker: RunningBroker | undefined;
+  const raws: RawV2Client[] = [];
+  const clients: { shutdown(): Promise<void> }[] = [];
+
+  afterAll(async () => {
+    for (const raw of raws) raw.close();
+    for (const client of clients) await client.shutdown().catch(() => undefined);
+    await broker?.stop();
+    if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
+  });
+
+  /** A raw client with a fixed client id, as a client that comes back after the restart. */
+  const rawClient = (clientId: string): RawV2Client => {
+    const raw = createRawV2Client(broker!.grpcAddress, clientId);
+    raws.push(raw);
+    return raw;
+  };
+  const receive = async (raw: RawV2Client, batchSize: number) => {
+    const frames: ReceiveFrame[] = await raw.receive({
+      group: { name: 'bc-restart-group' },
+      message_queue: { topic: { name: 'bc-restart' }, id: 0, broker: { name: 'broker-a' } },
+      filter_expression: { type: 'TAG', expression: '*' },
+      batch_size: batchSize,
+      invisible_duration: duration(INVISIBLE_MS),
+      auto_renew: false,
+      long_polling_timeout: duration(300),
+    });
+    return frames.flatMap((f) => (f.message === undefined ? [] : [f.message.system_properties as { message_id: string; receipt_handle: string }]));
+  };
+  const ack = async (raw: RawV2Client, message: { message_id: string; receipt_handle: string }) => {
+    const answer = await raw.call<{ status: { code: string } }>('AckMessage', {
+      group: { name: 'bc-restart-group' },
+      topic: { name: 'bc-restart' },
+      entries: [{ message_id: message.message_id, receipt_handle: message.receipt_handle }],
+    });
+    expect(answer.status.code).toBe('OK');
+  };
+  const sendOn = async (count: number): Promise<string[]> => {
+    const producer = new Producer({ endpoints: broker!.grpcAddress, namespace: '', topics: ['bc-restart'], sslEnabled: false, logger: quietClientLogger });
+    await producer.startup();
+    try {
+      return await send(producer, 'bc-restart', count);
+    } finally {
+      await producer.shutdown();
+    }
+  };
+
+  it('keeps each client id where it was; a new client id starts at the end', async () => {
+    dataDir = await newDataDir();
+    broker = await startOn(dataDir);
+    await createTopicAndGroups(broker, 'bc-restart', 1, [{ name: 'bc-restart-group', broadcast: true }]);
+    const [a, b] = [rawClient('bc-a@1@0@0'), rawClient('bc-b@1@0@0')];
+    expect(await receive(a, 32)).toEqual([]);
+    expect(await receive(b, 32)).toEqual([]);
+    const sent = await sendOn(3);
+    const gotA = await waitFor(async () => {
+      const got = await receive(a, 32);
+      return got.length === 3 && got;
+    });
+    for (const message of gotA) await ack(a, message);
+    const [firstB] = await receive(b, 1);
+    expect(firstB.message_id).toBe(sent[0]);
+    await ack(b, firstB);
+    for (const raw of raws.splice(0)) raw.close();
+    await broker.stop();
+
+    broker = await startOn(dataDir);
+    const [a2, b2, c] = [rawClient('bc-a@1@0@0'), rawClient('bc-b@1@0@0'), rawClient('bc-c@1@0@0')];
+    expect(await receive(a2, 32)).toEqual([]);
+    const restB = await receive(b2, 32);
+    expect(restB.map((m) => m.message_id)).toEqual(sent.slice(1));
+    expect(await receive(c, 32)).toEqual([]);
+    const [later] = await sendOn(1);
+    for (const raw of [a2, b2, c]) {
+      const got = await waitFor(async () => {
+        const batch = await receive(raw, 32);
+        return batch.length > 0 && batch;
+      });
+      expect(got.map((m) => m.message_id)).toEqual([later]);
+    }
+  }, 30_000);
+});
+
