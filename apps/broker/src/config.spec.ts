@@ -31,6 +31,7 @@ describe('broker config', () => {
     [{ advertisedAddress: '0.0.0.0:0' }, 'bad value for "advertisedAddress"', 'port "0" is not an integer from 1'],
     [{ brokerName: 'broker a' }, 'bad value for "brokerName"', 'illegal character " "'],
     [{ clusterName: '' }, 'bad value for "clusterName"', 'Cluster name is empty'],
+    [{ retentionHours: 24 }, 'timerMaxDelayMs (604800000 ms) is longer than retentionHours (24 h)', 'Raise retentionHours or lower timerMaxDelayMs'],
   ])('refuses %j, saying what to fix', (overrides, what, fix) => {
     const config = load([], overrides);
     expect(() => validateBrokerConfig(config)).toThrow(ConfigError);

@@ -77,7 +77,13 @@ export const brokerConfigSchema = defineConfigSchema({
     description:
       "Long-polling time push consumers are told to use (Settings long_polling_timeout; RocketMQ's proxy: 20 s). A push consumer's shutdown waits out its current poll.",
   },
-  retentionHours: { type: 'number', min: 0.001, default: 72, description: 'Commit-log segments older than this are deleted.' },
+  retentionHours: {
+    type: 'number',
+    min: 0.001,
+    default: 192,
+    description:
+      'Commit-log segments older than this are deleted (default 8 days). Must exceed timerMaxDelayMs: a pending timer lives in the commit log.',
+  },
   diskHighWatermark: {
     type: 'number',
     min: 0.01,
@@ -99,7 +105,7 @@ export const brokerConfigSchema = defineConfigSchema({
     default: 7 * 24 * 3_600_000,
     description:
       'How far ahead a DELAY message may be due (default 7 days); later delivery timestamps are refused with ILLEGAL_DELIVERY_TIME. ' +
-      'Keep retentionHours above it: a timer whose commit-log record was deleted by retention cannot fire.',
+      'At most retentionHours: a timer whose commit-log record was deleted by retention could not fire (checked at start).',
   },
   transactionCheckDelayMs: {
     type: 'number',
@@ -149,6 +155,12 @@ export function validateBrokerConfig(config: BrokerConfig): void {
   const duplicate = config.nameservers.find((address, i) => config.nameservers.indexOf(address) !== i);
   if (duplicate !== undefined) {
     throw new ConfigError(`config: nameservers lists ${JSON.stringify(duplicate)} twice; list each nameserver once`);
+  }
+  if (config.timerMaxDelayMs > config.retentionHours * 3_600_000) {
+    throw new ConfigError(
+      `config: timerMaxDelayMs (${config.timerMaxDelayMs} ms) is longer than retentionHours (${config.retentionHours} h): ` +
+        'retention would delete delayed messages before they are due. Raise retentionHours or lower timerMaxDelayMs',
+    );
   }
 }
 
