@@ -35,7 +35,7 @@ import type { ArrivalNotifier } from './arrival-notifier';
 import { pulledMessage } from './delivered-message';
 import { checkOffsetInRange, nearestValidOffset, offsetOf, resolvePullQueue, type PullQueue } from './pull-queue';
 import { DEADLINE_RESERVE_MS, filterOf, MAX_BATCH_SIZE, MAX_POLLING_MS } from './receive-message.handler';
-import { clientIdOf, v2RefusalOf } from './v2-unary';
+import { clientIdOf, deadlineMsOf, v2RefusalOf } from './v2-unary';
 import { millisOf, type WirePullMessageRequest, type WirePullMessageResponse } from './v2-wire';
 
 export interface PullMessageDeps {
@@ -98,12 +98,6 @@ async function serve(deps: PullMessageDeps, call: Call): Promise<void> {
   }
   if (answer.nextOffset !== undefined) call.write({ next_offset: String(answer.nextOffset) });
   call.end();
-}
-
-/** Epoch ms the client's deadline ends at (Infinity without one). */
-function deadlineMsOf(call: Call): number {
-  const deadline = call.getDeadline();
-  return deadline instanceof Date ? deadline.getTime() : deadline;
 }
 
 async function pullParams(deps: PullMessageDeps, request: WirePullMessageRequest, deadlineMs: number): Promise<PullParams> {

@@ -37,7 +37,7 @@ import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import type { ArrivalNotifier } from './arrival-notifier';
 import { deliveredMessage } from './delivered-message';
-import { clientIdOf, v2RefusalOf } from './v2-unary';
+import { clientIdOf, deadlineMsOf, v2RefusalOf } from './v2-unary';
 import { millisOf, timestampOf, type WireReceiveMessageRequest, type WireReceiveMessageResponse } from './v2-wire';
 
 export const MAX_BATCH_SIZE = 32;
@@ -118,12 +118,6 @@ async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, st
   }
   call.write({ delivery_timestamp: timestampOf(deps.clock.now()) });
   call.end();
-}
-
-/** Epoch ms the client's deadline ends at (Infinity without one). */
-function deadlineMsOf(call: Call): number {
-  const deadline = call.getDeadline();
-  return deadline instanceof Date ? deadline.getTime() : deadline;
 }
 
 async function receiveParams(

@@ -13,6 +13,12 @@ export interface V2CallContext {
 
 export type V2UnaryHandler<Req, Res> = (request: Req, context: V2CallContext) => Res | Promise<Res>;
 
+/** Epoch ms the client's deadline for this call ends at (Infinity without one). */
+export function deadlineMsOf(call: { getDeadline(): Date | number }): number {
+  const deadline = call.getDeadline();
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
 /** The client id of a call, or CLIENT_ID_REQUIRED (RocketMQ refuses calls without it). */
 export function clientIdOf(metadata: Metadata): string {
   const value = metadata.get(CLIENT_ID_HEADER)[0];
