@@ -101,7 +101,8 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       autoCreateTopics: config.autoCreateTopics,
       advertisedAddress,
     };
-    consumer = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger, route: routeDeps });
+    const consumerHandlers = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger, route: routeDeps });
+    consumer = consumerHandlers;
     messaging = createMessagingService({
       routes,
       config,
@@ -111,6 +112,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
       advertisedAddress,
       moreHandlers: consumer.handlers,
+      onClientTermination: (clientId) => void consumerHandlers.releaseClient(clientId), // never rejects
       timer: { store: timer, maxDelayMs: config.timerMaxDelayMs },
       transactions,
     });

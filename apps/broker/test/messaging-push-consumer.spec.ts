@@ -190,5 +190,35 @@ describe('MessagingService with the official Node PushConsumer', () => {
     expect(dead.user_properties ?? {}).toEqual({}); // the origin is not a user property
     expect(Buffer.from(dead.body).toString()).toBe('pc-dlq 0');
   }, 20_000);
+
+  it('hands back what a leaving push consumer held (auto_renew) within about a second, not after 30 minutes', async () => {
+    const [id] = await send('pc-release', 1);
+    const request = {
+      group: { name: 'pc-release-group' },
+      message_queue: { topic: { name: 'pc-release' }, id: 0 },
+      filter_expression: { type: 'TAG', expression: '*' },
+      batch_size: 32,
+      auto_renew: true,
+      long_polling_timeout: { seconds: 1 },
+    };
+    const leaving = createRawV2Client(broker!.grpcAddress, 'leaving-client@1@0@0');
+    const staying = createRawV2Client(broker!.grpcAddress, 'staying-client@1@0@0');
+    try {
+      const held = await waitFor(async () => (await leaving.receive(request)).find((f) => f.message !== undefined)?.message, {
+        what: 'the first delivery',
+      });
+      expect(held.system_properties).toMatchObject({ message_id: id, delivery_attempt: 1 });
+      expect((await staying.receive(request)).some((f) => f.message !== undefined)).toBe(false); // hidden for 30 min
+      await leaving.call('NotifyClientTermination', { group: { name: 'pc-release-group' } });
+      const back = await waitFor(async () => (await staying.receive(request)).find((f) => f.message !== undefined)?.message, {
+        timeoutMs: 5_000,
+        what: 'the handed-back delivery',
+      });
+      expect(back.system_properties).toMatchObject({ message_id: id, delivery_attempt: 2 });
+    } finally {
+      leaving.close();
+      staying.close();
+    }
+  }, 15_000);
 });
 

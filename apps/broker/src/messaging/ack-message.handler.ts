@@ -10,6 +10,7 @@ import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/prot
 import { validateGroupName, validateConsumableTopicName } from '@apogee/routing';
 import type { Logger } from '@apogee/runtime';
 import { handleScopeOf, type BroadcastGroups } from '../consumer/broadcast-state';
+import type { ClientLeases } from '../consumer/client-leases';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { V2CallContext } from './v2-unary';
 import type { WireAckMessageRequest, WireAckMessageResponse, WireAckMessageResultEntry } from './v2-wire';
@@ -18,6 +19,8 @@ export interface AckMessageDeps {
   readonly consumption: Pick<PopConsumption, 'ack'>;
   readonly groups: BroadcastGroups;
   readonly logger: Logger;
+  /** Auto-renew deliveries held per client: an acked one is no longer held. */
+  readonly leases?: Pick<ClientLeases, 'forget'>;
 }
 
 export function ackMessageHandler(deps: AckMessageDeps) {
@@ -40,6 +43,7 @@ export function ackMessageHandler(deps: AckMessageDeps) {
           await deps.consumption.ack({ group: stateGroup, topic, receiptHandle }).catch((err: unknown) => {
             throw explain(err);
           });
+          deps.leases?.forget(receiptHandle);
           status = okV2Status();
         } catch (err) {
           status = v2StatusOf(err);

@@ -9,6 +9,7 @@ import { ApogeeError, okV2Status, v2StatusOf } from '@apogee/protocol';
 import { validateGroupName, validateConsumableTopicName } from '@apogee/routing';
 import type { Logger } from '@apogee/runtime';
 import { handleScopeOf, type BroadcastGroups } from '../consumer/broadcast-state';
+import type { ClientLeases } from '../consumer/client-leases';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { V2CallContext } from './v2-unary';
 import { millisOf, type WireChangeInvisibleDurationRequest, type WireChangeInvisibleDurationResponse } from './v2-wire';
@@ -17,6 +18,8 @@ export interface ChangeInvisibleDurationDeps {
   readonly consumption: Pick<PopConsumption, 'changeInvisibleDuration'>;
   readonly groups: BroadcastGroups;
   readonly logger: Logger;
+  /** Auto-renew deliveries held per client: a settled one is no longer held. */
+  readonly leases?: Pick<ClientLeases, 'forget'>;
 }
 
 export function changeInvisibleDurationHandler(deps: ChangeInvisibleDurationDeps) {
@@ -40,6 +43,7 @@ export function changeInvisibleDurationHandler(deps: ChangeInvisibleDurationDeps
         .catch((err: unknown) => {
           throw explain(err);
         });
+      deps.leases?.forget(receiptHandle); // a nack: visible again after its back-off, not held
       return { status: okV2Status(), receipt_handle: changed.receiptHandle };
     } catch (err) {
       const status = v2StatusOf(err);

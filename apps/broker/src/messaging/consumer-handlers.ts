@@ -10,6 +10,7 @@ import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { BrokerMetadata } from '../metadata/open-metadata';
+import { ClientLeases } from '../consumer/client-leases';
 import { ackMessageHandler } from './ack-message.handler';
 import { ArrivalNotifier } from './arrival-notifier';
 import { changeInvisibleDurationHandler } from './change-invisible-duration.handler';
@@ -19,7 +20,7 @@ import { pullMessageHandler } from './pull-message.handler';
 import { queryAssignmentHandler } from './query-assignment.handler';
 import { queryOffsetHandler } from './query-offset.handler';
 import type { QueryRouteDeps } from './query-route.handler';
-import { receiveMessageHandler } from './receive-message.handler';
+import { receiveMessageHandler, releaseClientLeases } from './receive-message.handler';
 import { updateOffsetHandler } from './update-offset.handler';
 import { v2UnaryCall } from './v2-unary';
 
@@ -35,6 +36,8 @@ export interface ConsumerHandlersDeps {
 
 export interface ConsumerHandlers {
   readonly handlers: UntypedServiceImplementation;
+  /** A client said it is leaving: what it held from auto_renew pops becomes visible again soon; resolves with how many. */
+  releaseClient(clientId: string): Promise<number>;
   close(): void;
 }
 
@@ -42,6 +45,7 @@ export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHand
   const logger = deps.logger.child({ component: 'consumer' });
   const notifier = new ArrivalNotifier(deps.store);
   const { consumption, clock } = deps;
+  const leases = new ClientLeases();
   const handlers: UntypedServiceImplementation = {
     QueryAssignment: v2UnaryCall(
       'QueryAssignment',
@@ -56,6 +60,7 @@ export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHand
       notifier,
       clock,
       logger,
+      leases,
     }),
     QueryOffset: v2UnaryCall('QueryOffset', logger, queryOffsetHandler({ topics: deps.metadata.topics, store: deps.store })),
     PullMessage: pullMessageHandler({ topics: deps.metadata.topics, groups: deps.metadata.groups, store: deps.store, notifier, clock, logger }),
@@ -69,9 +74,13 @@ export function createConsumerHandlers(deps: ConsumerHandlersDeps): ConsumerHand
       logger,
       updateOffsetHandler({ topics: deps.metadata.topics, groups: deps.metadata.groups, store: deps.store, consumption }),
     ),
-    AckMessage: v2UnaryCall('AckMessage', logger, ackMessageHandler({ consumption, groups: deps.metadata.groups, logger })),
-    ForwardMessageToDeadLetterQueue: v2UnaryCall('ForwardMessageToDeadLetterQueue', logger, forwardToDeadLetterHandler({ consumption, groups: deps.metadata.groups })),
-    ChangeInvisibleDuration: v2UnaryCall('ChangeInvisibleDuration', logger, changeInvisibleDurationHandler({ consumption, groups: deps.metadata.groups, logger })),
+    AckMessage: v2UnaryCall('AckMessage', logger, ackMessageHandler({ consumption, groups: deps.metadata.groups, logger, leases })),
+    ForwardMessageToDeadLetterQueue: v2UnaryCall('ForwardMessageToDeadLetterQueue', logger, forwardToDeadLetterHandler({ consumption, groups: deps.metadata.groups, leases })),
+    ChangeInvisibleDuration: v2UnaryCall('ChangeInvisibleDuration', logger, changeInvisibleDurationHandler({ consumption, groups: deps.metadata.groups, logger, leases })),
   };
-  return { handlers, close: () => notifier.close() };
+  return {
+    handlers,
+    releaseClient: (clientId) => releaseClientLeases({ consumption, clock, logger }, leases, clientId),
+    close: () => notifier.close(),
+  };
 }

@@ -10,6 +10,7 @@
 import { ApogeeError, okV2Status } from '@apogee/protocol';
 import { validateConsumableTopicName, validateGroupName } from '@apogee/routing';
 import { handleScopeOf, type BroadcastGroups } from '../consumer/broadcast-state';
+import type { ClientLeases } from '../consumer/client-leases';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { V2CallContext } from './v2-unary';
 import type { WireForwardMessageToDeadLetterQueueRequest, WireForwardMessageToDeadLetterQueueResponse } from './v2-wire';
@@ -17,6 +18,8 @@ import type { WireForwardMessageToDeadLetterQueueRequest, WireForwardMessageToDe
 export interface ForwardToDeadLetterDeps {
   readonly consumption: Pick<PopConsumption, 'forwardToDeadLetter'>;
   readonly groups: BroadcastGroups;
+  /** Auto-renew deliveries held per client: a settled one is no longer held. */
+  readonly leases?: Pick<ClientLeases, 'forget'>;
 }
 
 export function forwardToDeadLetterHandler(deps: ForwardToDeadLetterDeps) {
@@ -32,9 +35,11 @@ export function forwardToDeadLetterHandler(deps: ForwardToDeadLetterDeps) {
       throw new ApogeeError('MISSING_MESSAGE_ID', 'ForwardMessageToDeadLetterQueue has no message_id; send the id of the received message');
     }
     const { stateGroup, explain } = handleScopeOf(deps.groups, group, context.clientId);
-    await deps.consumption.forwardToDeadLetter({ group: stateGroup, topic, receiptHandle: request.receipt_handle ?? '' }).catch((err: unknown) => {
+    const receiptHandle = request.receipt_handle ?? '';
+    await deps.consumption.forwardToDeadLetter({ group: stateGroup, topic, receiptHandle }).catch((err: unknown) => {
       throw explain(err);
     });
+    deps.leases?.forget(receiptHandle);
     return { status: okV2Status() };
   };
 }

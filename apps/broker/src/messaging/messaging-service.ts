@@ -39,6 +39,8 @@ export interface MessagingServiceDeps {
   readonly advertisedAddress: () => string;
   /** More RPCs of the same service (e.g. the consumer ones), served next to the producer ones. */
   readonly moreHandlers?: UntypedServiceImplementation;
+  /** Called when a client announces it is leaving (NotifyClientTermination), after it is forgotten. */
+  readonly onClientTermination?: (clientId: string) => void;
   /** Route source shared with other handlers (closed by its owner); else one of its own, closed by close(). */
   readonly routes?: RouteSource;
   /** The broker's timer store: DELAY sends are accepted and RecallMessage served; absent: UNSUPPORTED. */
@@ -84,7 +86,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
       groupOf: (name) => metadata.groups.get(name),
     }),
     Heartbeat: v2UnaryCall('Heartbeat', log, heartbeatHandler(clients)),
-    NotifyClientTermination: v2UnaryCall('NotifyClientTermination', log, notifyClientTerminationHandler(clients)),
+    NotifyClientTermination: v2UnaryCall('NotifyClientTermination', log, notifyClientTerminationHandler(clients, deps.onClientTermination)),
     SendMessage: v2UnaryCall(
       'SendMessage',
       log,

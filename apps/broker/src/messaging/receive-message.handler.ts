@@ -6,7 +6,9 @@
  * topic (must exist and be readable); filter (TAG `*` or `A||B`, or SQL92);
  * batch_size ≥ 1, capped at 32; invisible_duration in [10 s, 12 h] → else ILLEGAL_INVISIBLE_TIME,
  * or, with auto_renew (push consumers), AUTO_RENEW_INVISIBLE_MS: renewal is not implemented, so
- * a long invisible time keeps slow listeners from seeing duplicates (doc §5.3).
+ * a long invisible time keeps slow listeners from seeing duplicates (doc §5.3); such deliveries
+ * are handed back (visible again in RELEASE_INVISIBLE_MS) when their client sends
+ * NotifyClientTermination (consumer/client-leases.ts).
  *
  * Polling time: long_polling_timeout (default 20 s) capped at 20 s and at the call's remaining
  * deadline minus DEADLINE_RESERVE_MS; ILLEGAL_POLLING_TIME when nothing is left. Unlike RocketMQ
@@ -29,6 +31,7 @@ import { ApogeeError, okV2Status, type V2Status } from '@apogee/protocol';
 import { isReadable, validateConsumableTopicName, type TopicConfig } from '@apogee/routing';
 import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
+import type { ClientLeases } from '../consumer/client-leases';
 import { isHeldBack, MAX_INVISIBLE_DURATION_MS, type PopConsumption, type PoppedMessage } from '../consumer/pop-consumption';
 import { queueKey, type QueueRef } from '../consumer/queue-ref';
 import { stateGroupOf } from '../consumer/broadcast-state';
@@ -60,6 +63,8 @@ export interface ReceiveMessageDeps {
   readonly notifier: ArrivalNotifier;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where auto_renew deliveries are recorded per client, to hand back when the client leaves. */
+  readonly leases?: ClientLeases;
 }
 
 interface ReceiveParams {
@@ -99,8 +104,9 @@ async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, st
   let params: ReceiveParams | undefined;
   let popped: PoppedMessage[] = [];
   let status: V2Status;
+  let clientId = '';
   try {
-    const clientId = clientIdOf(call.metadata);
+    clientId = clientIdOf(call.metadata);
     params = await receiveParams(deps, call.request, clientId, deadlineMsOf(call));
     if (params.broadcast) await startAtEnd(deps, starting, params);
     popped = await longPoll(deps, rotation, params, () => cancelled, cancel);
@@ -115,6 +121,7 @@ async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, st
   call.write({ status });
   if (params !== undefined) {
     for (const message of popped) call.write({ message: deliveredMessage(message, params.topic, params.invisibleDurationMs) });
+    if (call.request.auto_renew) holdLeases(deps, clientId, params, popped);
   }
   call.write({ delivery_timestamp: timestampOf(deps.clock.now()) });
   call.end();
@@ -268,6 +275,30 @@ function nextDueMs(deps: ReceiveMessageDeps, params: ReceiveParams, now: number)
     }
   }
   return next;
+}
+
+/** auto_renew deliveries stay hidden long (no renewal): remember them to hand back if the client leaves. */
+function holdLeases(deps: ReceiveMessageDeps, clientId: string, params: ReceiveParams, popped: readonly PoppedMessage[]): void {
+  const nowMs = deps.clock.now();
+  for (const m of popped) {
+    deps.leases?.hold(clientId, { group: params.group, topic: params.topic.name, receiptHandle: m.receiptHandle, invisibleUntilMs: m.invisibleUntilMs }, nowMs);
+  }
+}
+
+/**
+ * Hands back what a leaving client held from auto_renew pops: visible again after
+ * RELEASE_INVISIBLE_MS instead of the rest of AUTO_RENEW_INVISIBLE_MS.
+ */
+export async function releaseClientLeases(deps: Pick<ReceiveMessageDeps, 'consumption' | 'clock' | 'logger'>, leases: ClientLeases, clientId: string): Promise<number> {
+  const held = leases.take(clientId, deps.clock.now());
+  await Promise.all(
+    held.map((lease) =>
+      deps.consumption
+        .changeInvisibleDuration({ group: lease.group, topic: lease.topic, receiptHandle: lease.receiptHandle, invisibleDurationMs: RELEASE_INVISIBLE_MS })
+        .catch(() => undefined), // acked or redelivered meanwhile: nothing to hand back
+    ),
+  );
+  return held.length;
 }
 
 /** Messages popped for a client that went away become visible again soon. */
