@@ -53,3 +53,17 @@ describe('ClientRegistry.sendToProducerOf', () => {
     expect(registry.sendToProducerOf('orders', {})).toBe(true);
   });
 });
+
+describe('ClientRegistry.evictSilent', () => {
+  it('forgets the clients not heard from for the given time, and only them', () => {
+    const clock = { nowMs: 1_000_000, now: () => clock.nowMs };
+    const registry = new ClientRegistry(clock);
+    registry.touch('old', 'PUSH_CONSUMER');
+    clock.nowMs += 100_000;
+    registry.touch('fresh', 'PRODUCER');
+    clock.nowMs += 30_000;
+    expect(registry.evictSilent(120_000)).toEqual(['old']);
+    expect(registry.get('old')).toBeUndefined();
+    expect(registry.get('fresh')).toBeDefined();
+  });
+});

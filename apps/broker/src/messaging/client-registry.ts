@@ -54,6 +54,14 @@ export class ClientRegistry {
     return client;
   }
 
+  /** Forgets every client not heard from (Settings, Heartbeat) for `silentMs`; returns their ids. */
+  evictSilent(silentMs: number): string[] {
+    const cutoff = this.clock.now() - silentMs;
+    const gone = [...this.clients.values()].filter((c) => c.lastSeenMs < cutoff).map((c) => c.clientId);
+    for (const clientId of gone) this.remove(clientId);
+    return gone;
+  }
+
   /** Forgets the client (NotifyClientTermination); false when it was not known. */
   remove(clientId: string): boolean {
     this.streams.delete(clientId);

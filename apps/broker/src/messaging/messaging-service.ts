@@ -28,6 +28,10 @@ import { sendMessageHandler } from './send-message.handler';
 import { telemetryHandler } from './telemetry.handler';
 import { v2UnaryCall } from './v2-unary';
 
+/** A client not heard from for this long is forgotten (RocketMQ's channel expiry: 120 s). */
+export const CLIENT_SILENT_MS = 120_000;
+const CLIENT_SWEEP_MS = 10_000;
+
 export interface MessagingServiceDeps {
   readonly config: Pick<BrokerConfig, 'brokerName' | 'brokerId' | 'nameservers' | 'autoCreateTopics' | 'maxBodyBytes'> &
     Partial<Pick<BrokerConfig, 'pushLongPollingTimeoutMs'>>;
@@ -39,7 +43,7 @@ export interface MessagingServiceDeps {
   readonly advertisedAddress: () => string;
   /** More RPCs of the same service (e.g. the consumer ones), served next to the producer ones. */
   readonly moreHandlers?: UntypedServiceImplementation;
-  /** Called when a client announces it is leaving (NotifyClientTermination), after it is forgotten. */
+  /** Called when a client is forgotten: it said it is leaving (NotifyClientTermination), or went silent for CLIENT_SILENT_MS. */
   readonly onClientTermination?: (clientId: string) => void;
   /** Route source shared with other handlers (closed by its owner); else one of its own, closed by close(). */
   readonly routes?: RouteSource;
@@ -62,6 +66,11 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   const { config, metadata, logger, clock } = deps;
   const log = logger.child({ component: 'messaging' });
   const clients = new ClientRegistry(clock);
+  // clients heartbeat every 10 s; one silent for CLIENT_SILENT_MS is gone, as if it had said so
+  const sweep = setInterval(() => {
+    for (const clientId of clients.evictSilent(CLIENT_SILENT_MS)) deps.onClientTermination?.(clientId);
+  }, CLIENT_SWEEP_MS);
+  sweep.unref();
   const ownsRoutes = deps.routes === undefined;
   const routes = deps.routes ?? createRouteSource(config.nameservers, log);
   const timerDeps = deps.timer;
@@ -127,6 +136,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
       return clients.sendToProducerOf(topic.name, command);
     },
     close: () => {
+      clearInterval(sweep);
       if (ownsRoutes) routes.close();
     },
   };
