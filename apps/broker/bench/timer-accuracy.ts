@@ -10,6 +10,9 @@
  * Knobs: TIMER_BENCH_COUNT (100000), TIMER_BENCH_SPREAD_MS (60000: due times uniform over it),
  * TIMER_BENCH_LEAD_MS (time before the first due time, default 5 s + 20 s per million, so the
  * sends finish first), TIMER_BENCH_BODY_BYTES (100).
+ *
+ * measureTimerAccuracy(count) is exported for other benchmarks (features.bench.ts); the script
+ * part runs only when this file is the entry point.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,10 +29,8 @@ function knob(name: string, fallback: number): number {
   return value;
 }
 
-const COUNT = knob('TIMER_BENCH_COUNT', 100_000);
-const SPREAD_MS = knob('TIMER_BENCH_SPREAD_MS', 60_000);
-const LEAD_MS = knob('TIMER_BENCH_LEAD_MS', 5_000 + Math.ceil((COUNT / 1_000_000) * 20_000));
-const BODY_BYTES = knob('TIMER_BENCH_BODY_BYTES', 100);
+const DEFAULT_SPREAD_MS = 60_000;
+const DEFAULT_BODY_BYTES = 100;
 const SEND_BATCH = 1_000;
 
 const log = (line: string): void => void process.stderr.write(`[timer-bench] ${line}\n`);
@@ -39,7 +40,23 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function main(): Promise<void> {
+/** One timer-accuracy row, as printed by this script. */
+export interface TimerAccuracyRow {
+  timers: number;
+  fired: number;
+  early: number;
+  'p50 late ms': number;
+  'p99 late ms': number;
+  'max late ms': number;
+  'peak timers in memory': number;
+  'peak RSS MiB': number;
+}
+
+/** Sends `COUNT` delayed messages, waits for them to fire and measures how late they were. */
+export async function measureTimerAccuracy(
+  COUNT: number,
+  { SPREAD_MS = DEFAULT_SPREAD_MS, LEAD_MS = 5_000 + Math.ceil((COUNT / 1_000_000) * 20_000), BODY_BYTES = DEFAULT_BODY_BYTES } = {},
+): Promise<TimerAccuracyRow> {
   const dir = mkdtempSync(path.join(tmpdir(), 'apogee-timer-bench-'));
   const lateness = new Float64Array(COUNT);
   let fired = 0;
@@ -95,7 +112,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const sorted = lateness.subarray(0, Math.min(fired, COUNT)).sort();
-  const row = {
+  return {
     timers: COUNT,
     fired,
     early,
@@ -105,11 +122,22 @@ async function main(): Promise<void> {
     'peak timers in memory': peakLoaded,
     'peak RSS MiB': Math.round(peakRss / 2 ** 20),
   };
-  console.table([row]);
-  if (fired !== COUNT || early > 0) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const count = knob('TIMER_BENCH_COUNT', 100_000);
+  const row = await measureTimerAccuracy(count, {
+    SPREAD_MS: knob('TIMER_BENCH_SPREAD_MS', DEFAULT_SPREAD_MS),
+    LEAD_MS: knob('TIMER_BENCH_LEAD_MS', 5_000 + Math.ceil((count / 1_000_000) * 20_000)),
+    BODY_BYTES: knob('TIMER_BENCH_BODY_BYTES', DEFAULT_BODY_BYTES),
+  });
+  console.table([row]);
+  if (row.fired !== count || row.early > 0) process.exitCode = 1;
+}
+
+if (/timer-accuracy\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
