@@ -70,19 +70,26 @@ export class InflightStore {
   }
 
   /** Adds or replaces records, atomically and durably, then indexes them. */
-  async put(ref: QueueRef, messages: readonly InflightMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.table.setMany(messages.map((m) => [messageKey(ref, m.queueOffset), { ...m }] as const));
-    const index = this.indexOf(ref);
-    for (const m of messages) index.messages.set(m.queueOffset, Object.freeze({ ...m }));
+  put(ref: QueueRef, messages: readonly InflightMessage[]): Promise<void> {
+    return this.replace(ref, [], messages);
   }
 
   /** Removes records durably (acked, dropped), then unindexes them. */
-  async remove(ref: QueueRef, queueOffsets: readonly number[]): Promise<void> {
-    await Promise.all(queueOffsets.map((offset) => this.table.delete(messageKey(ref, offset))));
-    const index = this.byQueue.get(queueKey(ref));
-    for (const offset of queueOffsets) index?.messages.delete(offset);
-    if (index?.messages.size === 0) this.byQueue.delete(queueKey(ref));
+  remove(ref: QueueRef, queueOffsets: readonly number[]): Promise<void> {
+    return this.replace(ref, queueOffsets, []);
+  }
+
+  /** Removes some records and adds or replaces others in one durable record, then reindexes. */
+  async replace(ref: QueueRef, removed: readonly number[], added: readonly InflightMessage[]): Promise<void> {
+    if (removed.length === 0 && added.length === 0) return;
+    await this.table.update({
+      set: added.map((m) => [messageKey(ref, m.queueOffset), { ...m }] as const),
+      delete: removed.map((offset) => messageKey(ref, offset)),
+    });
+    const index = this.indexOf(ref);
+    for (const m of added) index.messages.set(m.queueOffset, Object.freeze({ ...m }));
+    for (const offset of removed) index.messages.delete(offset); // as the table does: deletes last
+    if (index.messages.size === 0) this.byQueue.delete(queueKey(ref));
   }
 
   private indexOf(ref: QueueRef): QueueIndex {

@@ -226,8 +226,7 @@ export class PopConsumption {
       message,
       record: { queueOffset: message.queueOffset, popId: newPopId(), deliveryAttempt, invisibleUntilMs },
     }));
-    // one table, disjoint offsets: both go to disk in one group commit
-    await Promise.all([this.inflight.remove(ref, settled), this.inflight.put(ref, delivered.map((d) => d.record))]);
+    await this.inflight.replace(ref, settled, delivered.map((d) => d.record));
     await this.savePosition(ref, fresh.nextOffset);
     return delivered.map(({ message, record }) => ({
       message,

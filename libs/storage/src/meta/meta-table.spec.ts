@@ -72,6 +72,18 @@ describe('MetaTable', () => {
     expect(table.get('b')).toBe(2);
   });
 
+  it('stores an update of sets and deletes as one record, deletes last', async () => {
+    let table = await openTable<number>();
+    await table.setMany([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    await table.update({ set: [['c', 3], ['b', 4]], delete: ['a', 'b'] });
+    table = await reopen(table);
+    expect(table.openReport.journalRecords).toBe(2);
+    expect([...table.entries()]).toEqual([['c', 3]]);
+  });
+
   it('group-commits the writes of one event-loop turn: one write, one fdatasync', async () => {
     const calls = { write: 0, datasync: 0 };
     const counting: MetaFileSystem = {

@@ -153,7 +153,16 @@ export class MetaTable<T = unknown> {
 
   /** Sets all entries in one record: after a crash, all or none of them are present. */
   async setMany(entries: Iterable<readonly [string, T]>): Promise<void> {
-    const mutations = Array.from(entries, ([key, value]) => setMutation(key, value));
+    return this.update({ set: entries });
+  }
+
+  /**
+   * Sets and deletes in one record: after a crash, all or none of the changes are present.
+   * Deletions apply after the sets, so a key in both ends up absent.
+   */
+  async update(changes: { readonly set?: Iterable<readonly [string, T]>; readonly delete?: Iterable<string> }): Promise<void> {
+    const mutations: MetaMutation[] = Array.from(changes.set ?? [], ([key, value]) => setMutation(key, value));
+    for (const key of changes.delete ?? []) mutations.push({ op: OP_DELETE, key: checkedKey(key) });
     if (mutations.length === 0) return this.barrier();
     return this.enqueue(mutations);
   }
