@@ -4,6 +4,7 @@ export { DEFAULT_STORE_CONFIG, storeConfig } from './store-config';
 export type { StoreConfig } from './store-config';
 export type { FlushMode } from './commit-log/commit-log';
 export type { MessageInput, StoredMessage, PhysicalOffset, QueueOffset, DispatchInfo } from './codec/record-codec';
+export { storedAsInput } from './codec/stored-input';
 export type { MessageProperties } from './codec/properties';
 export type { CqEntry } from './consume-queue/cq-entry';
 export { tagHashOf } from './consume-queue/cq-entry';

@@ -8,15 +8,14 @@
  * FIFO message's group property is dropped: the DLQ is a NORMAL topic. Clients of a broadcast group
  * (state key `<group>#<clientId>`, broadcast-state.ts) share the group's DLQ.
  */
-import type { MessageStore, StoredMessage } from '@apogee/storage';
+import { storedAsInput, type MessageStore, type StoredMessage } from '@apogee/storage';
+import { MESSAGE_GROUP_PROPERTY } from '../messaging/reserved-properties';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import { groupOfStateKey } from './broadcast-state';
 
 export const DLQ_ORIGIN_TOPIC_PROPERTY = 'DLQ_ORIGIN_TOPIC';
 export const DLQ_ORIGIN_MESSAGE_ID_PROPERTY = 'DLQ_ORIGIN_MESSAGE_ID';
 export const RECONSUME_TIME_PROPERTY = 'RECONSUME_TIME';
-/** Stored property of a FIFO message's group (RocketMQ's __SHARDINGKEY). */
-const MESSAGE_GROUP_PROPERTY = '__SHARDINGKEY';
 
 export interface DeadLetterSink {
   /** Stores a copy of `message` in the group's dead-letter topic; resolves once durable. */
@@ -32,22 +31,17 @@ export class DeadLetterQueue implements DeadLetterSink {
   async deadLetter(group: string, message: StoredMessage, deliveryAttempts: number): Promise<void> {
     const topic = await this.topics.ensureDeadLetterTopic(groupOfStateKey(group));
     const { [MESSAGE_GROUP_PROPERTY]: _fifoGroup, ...properties } = message.properties;
-    await this.store.append({
-      topic: topic.name,
-      queueId: 0,
-      body: message.body,
-      messageId: message.messageId,
-      bornTimestampMs: message.bornTimestampMs,
-      bornHost: message.bornHost,
-      keys: message.keys,
-      tag: message.tag,
-      flags: message.flags,
-      properties: {
-        ...properties,
-        [DLQ_ORIGIN_TOPIC_PROPERTY]: message.topic,
-        [DLQ_ORIGIN_MESSAGE_ID_PROPERTY]: message.messageId,
-        [RECONSUME_TIME_PROPERTY]: String(deliveryAttempts),
-      },
-    });
+    await this.store.append(
+      storedAsInput(message, {
+        topic: topic.name,
+        queueId: 0,
+        properties: {
+          ...properties,
+          [DLQ_ORIGIN_TOPIC_PROPERTY]: message.topic,
+          [DLQ_ORIGIN_MESSAGE_ID_PROPERTY]: message.messageId,
+          [RECONSUME_TIME_PROPERTY]: String(deliveryAttempts),
+        },
+      }),
+    );
   }
 }

@@ -10,11 +10,10 @@
  * stored straight in its topic, with TIMER_DELIVER_MS too.
  */
 import type { MessageInput, MessageProperties, StoredMessage } from '@apogee/storage';
+import { parkedInputOf, realDestinationOf, releasedInputOf, type RealDestination } from '../real-destination';
 
 export const TIMER_TOPIC = 'rmq_sys_wheel_timer';
 export const TIMER_QUEUE_ID = 0;
-export const REAL_TOPIC_PROPERTY = 'REAL_TOPIC';
-export const REAL_QUEUE_ID_PROPERTY = 'REAL_QID';
 export const DELIVER_MS_PROPERTY = 'TIMER_DELIVER_MS';
 export const ENQUEUE_MS_PROPERTY = 'TIMER_ENQUEUE_MS';
 
@@ -22,47 +21,22 @@ export const ENQUEUE_MS_PROPERTY = 'TIMER_ENQUEUE_MS';
 export function delayedInputOf(message: MessageInput, dueMs: number, nowMs: number): MessageInput {
   const properties: MessageProperties = { ...message.properties, [DELIVER_MS_PROPERTY]: String(dueMs) };
   if (dueMs <= nowMs) return { ...message, properties };
-  return {
-    ...message,
-    topic: TIMER_TOPIC,
-    queueId: TIMER_QUEUE_ID,
-    properties: { ...properties, [REAL_TOPIC_PROPERTY]: message.topic, [REAL_QUEUE_ID_PROPERTY]: String(message.queueId) },
-  };
+  return parkedInputOf({ ...message, properties }, TIMER_TOPIC, TIMER_QUEUE_ID);
 }
 
 /** What a timer record says about its message, or undefined when it is not a timer record. */
-export interface TimerRecordInfo {
-  readonly realTopic: string;
-  readonly realQueueId: number;
+export interface TimerRecordInfo extends RealDestination {
   readonly dueMs: number;
 }
 
 export function timerInfoOf(stored: StoredMessage): TimerRecordInfo | undefined {
-  if (stored.topic !== TIMER_TOPIC) return undefined;
-  const realTopic = stored.properties[REAL_TOPIC_PROPERTY];
-  const realQueueId = Number(stored.properties[REAL_QUEUE_ID_PROPERTY]);
+  const destination = realDestinationOf(stored, TIMER_TOPIC);
   const dueMs = Number(stored.properties[DELIVER_MS_PROPERTY]);
-  if (realTopic === undefined || realTopic === '' || !Number.isInteger(realQueueId) || !Number.isSafeInteger(dueMs)) return undefined;
-  return { realTopic, realQueueId, dueMs };
+  if (destination === undefined || !Number.isSafeInteger(dueMs)) return undefined;
+  return { ...destination, dueMs };
 }
 
 /** The message to append to its real topic when the timer record `stored` fires. */
 export function firedInputOf(stored: StoredMessage, info: TimerRecordInfo): MessageInput {
-  const {
-    [REAL_TOPIC_PROPERTY]: _topic,
-    [REAL_QUEUE_ID_PROPERTY]: _queue,
-    ...kept
-  } = stored.properties;
-  return {
-    topic: info.realTopic,
-    queueId: info.realQueueId,
-    body: stored.body,
-    messageId: stored.messageId,
-    bornTimestampMs: stored.bornTimestampMs,
-    bornHost: stored.bornHost,
-    keys: stored.keys,
-    tag: stored.tag,
-    flags: stored.flags,
-    properties: { ...kept, [ENQUEUE_MS_PROPERTY]: String(stored.storeTimestampMs) },
-  };
+  return releasedInputOf(stored, info, { [ENQUEUE_MS_PROPERTY]: String(stored.storeTimestampMs) });
 }

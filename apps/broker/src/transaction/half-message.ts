@@ -11,63 +11,32 @@
  */
 import { TRANSACTION_HALF_TOPIC } from '@apogee/routing';
 import type { MessageInput, StoredMessage } from '@apogee/storage';
+import { parkedInputOf, realDestinationOf, realPropertiesOf, releasedInputOf, type RealDestination } from '../real-destination';
 
+export { REAL_TOPIC_PROPERTY } from '../real-destination';
 export const HALF_TOPIC = TRANSACTION_HALF_TOPIC;
 export const HALF_QUEUE_ID = 0;
-export const REAL_TOPIC_PROPERTY = 'REAL_TOPIC';
-export const REAL_QUEUE_ID_PROPERTY = 'REAL_QID';
 export const TRANSACTION_PROPERTY = 'TRAN_MSG';
 export const PRODUCER_GROUP_PROPERTY = 'PGROUP';
 
 /** The half message to append for a TRANSACTION message bound for `message.topic` / `message.queueId`. */
 export function halfInputOf(message: MessageInput): MessageInput {
-  return {
-    ...message,
-    topic: HALF_TOPIC,
-    queueId: HALF_QUEUE_ID,
-    properties: {
-      ...message.properties,
-      [TRANSACTION_PROPERTY]: 'true',
-      [PRODUCER_GROUP_PROPERTY]: message.topic,
-      [REAL_TOPIC_PROPERTY]: message.topic,
-      [REAL_QUEUE_ID_PROPERTY]: String(message.queueId),
-    },
-  };
+  return parkedInputOf(message, HALF_TOPIC, HALF_QUEUE_ID, { [TRANSACTION_PROPERTY]: 'true', [PRODUCER_GROUP_PROPERTY]: message.topic });
 }
 
 /** Where a half message belongs, or undefined when `stored` is not a half message. */
-export interface HalfMessageInfo {
-  readonly realTopic: string;
-  readonly realQueueId: number;
-}
+export type HalfMessageInfo = RealDestination;
 
 export function halfInfoOf(stored: StoredMessage): HalfMessageInfo | undefined {
-  if (stored.topic !== HALF_TOPIC) return undefined;
-  const realTopic = stored.properties[REAL_TOPIC_PROPERTY];
-  const realQueueId = Number(stored.properties[REAL_QUEUE_ID_PROPERTY]);
-  if (realTopic === undefined || realTopic === '' || !Number.isInteger(realQueueId) || realQueueId < 0) return undefined;
-  return { realTopic, realQueueId };
+  return realDestinationOf(stored, HALF_TOPIC);
 }
 
 /** The half message as its real topic will hold it: real topic and queue, no REAL_* properties. */
 export function committedViewOf(stored: StoredMessage, info: HalfMessageInfo): StoredMessage {
-  const { [REAL_TOPIC_PROPERTY]: _topic, [REAL_QUEUE_ID_PROPERTY]: _queue, ...kept } = stored.properties;
-  return { ...stored, topic: info.realTopic, queueId: info.realQueueId, properties: kept };
+  return { ...stored, topic: info.realTopic, queueId: info.realQueueId, properties: realPropertiesOf(stored) };
 }
 
 /** The message to append to its real topic when the transaction of half message `stored` commits. */
 export function committedInputOf(stored: StoredMessage, info: HalfMessageInfo): MessageInput {
-  const view = committedViewOf(stored, info);
-  return {
-    topic: view.topic,
-    queueId: view.queueId,
-    body: view.body,
-    messageId: view.messageId,
-    bornTimestampMs: view.bornTimestampMs,
-    bornHost: view.bornHost,
-    keys: view.keys,
-    tag: view.tag,
-    flags: view.flags,
-    properties: view.properties,
-  };
+  return releasedInputOf(stored, info);
 }
