@@ -82,9 +82,14 @@ describe('GroupProgress', () => {
     );
     received = received.sort((a, b) => (a.offset ?? 0) - (b.offset ?? 0));
     for (const message of received.slice(0, ACKED)) await consumer!.ack(message);
-    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the oldest unacked message gets older than 1 s
-
-    const { group, queues = [] } = await progress({ group: GROUP });
+    // polls until the oldest unacked message is over 1 s old, as lag_seconds reports it
+    const { group, queues = [] } = await waitFor(
+      async () => {
+        const answer = await progress({ group: GROUP });
+        return (answer.queues?.[0]?.lag_seconds ?? 0) >= 1 && answer;
+      },
+      { timeoutMs: 5_000, what: 'lag_seconds of at least 1' },
+    );
     expect(group).toBe(GROUP);
     expect(queues).toHaveLength(1);
     const [queue] = queues;
