@@ -18,7 +18,7 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBrokerAdminClient } from '@apogee/protocol';
-import { envNumber, fmt, progress, sleep, startService, tempDir, type Service } from './common';
+import { envNumber, fmt, progress, sleep, startBroker, tempDir } from './common';
 import { drain } from './consume';
 import { runSendLoad } from './send-load';
 import { rawChannels } from './wire';
@@ -83,15 +83,6 @@ class RssSampler {
 
 const mib = (bytes: number): string => `${fmt(bytes / MIB, 1)} MiB`;
 
-function startBroker(dataDir: string): Promise<Service> {
-  const flags = ['--data-dir', dataDir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-host', '127.0.0.1', '--metrics-port', '0'];
-  flags.push('--nameservers', '', '--flush-mode', 'ASYNC', '--auto-create-topics', 'true', '--auto-create-groups', 'true');
-  return startService('broker', [cfg.brokerMain, ...flags], (line) => {
-    if (!line.startsWith('{')) return undefined;
-    const log = JSON.parse(line) as { msg?: string; grpc?: string };
-    return log.msg === 'listening' ? log.grpc : undefined;
-  });
-}
 
 function checkDisk(dir: string): void {
   const { bavail, bsize } = statfsSync(dir);
@@ -108,7 +99,7 @@ async function main(): Promise<void> {
   if (!process.env.PROTO_DIR && existsSync(path.resolve('proto/apogee'))) process.env.PROTO_DIR = path.resolve('proto');
   checkDisk(tmpdir());
   const root = tempDir('apogee-bench-backlog-');
-  const broker = await startBroker(path.join(root, 'data'));
+  const broker = await startBroker(cfg.brokerMain, path.join(root, 'data'));
   const topic = 'backlog';
   const group = 'backlog-reader';
   progress(`broker pid ${broker.pid} at ${broker.address}`);

@@ -24,7 +24,7 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { envNumber, fmt, printTable, progress, startService, tempDir, type Row, type Service } from './common';
+import { envNumber, fmt, printTable, progress, startBroker, startService, tempDir, type Row, type Service } from './common';
 import { drain, measureLatency } from './consume';
 import { summariseProfile } from './cpu-profile';
 import { runOfficialProducer } from './official-producer';
@@ -60,16 +60,6 @@ async function startTrivial(): Promise<Service> {
   return startService('trivial server', [path.join(__dirname, 'trivial-server.js')], (line) => /^TRIVIAL_LISTENING (\S+)/.exec(line)?.[1]);
 }
 
-async function startBroker(dataDir: string, profDir: string | undefined): Promise<Service> {
-  const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
-  const flags = ['--data-dir', dataDir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-host', '127.0.0.1', '--metrics-port', '0'];
-  flags.push('--nameservers', '', '--flush-mode', 'ASYNC', '--auto-create-topics', 'true', '--auto-create-groups', 'true');
-  return startService('broker', [...nodeFlags, cfg.brokerMain, ...flags], (line) => {
-    if (!line.startsWith('{')) return undefined;
-    const log = JSON.parse(line) as { msg?: string; grpc?: string };
-    return log.msg === 'listening' ? log.grpc : undefined;
-  });
-}
 
 interface Measured {
   a?: number;
@@ -130,7 +120,7 @@ async function main(): Promise<void> {
   }
 
   const profDir = cfg.cpuProf ? path.join(root, 'prof') : undefined;
-  const broker = await startBroker(path.join(root, 'data'), profDir);
+  const broker = await startBroker(cfg.brokerMain, path.join(root, 'data'), profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
   progress(`broker pid ${broker.pid} at ${broker.address}`);
   await guard('broker a/b', async () => void (apogee = await sendParts(broker, 'broker', details)));
 

@@ -135,3 +135,18 @@ export function printTable(rows: Row[]): void {
 
 export const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
+
+/**
+ * Starts the built broker (`brokerMain`, e.g. dist/apps/broker/main.js) standalone on loopback
+ * port 0 with ASYNC flush and auto-created topics and groups, data in `dataDir`; `nodeFlags` go to
+ * node (e.g. --cpu-prof). Resolves once it logs 'listening'.
+ */
+export function startBroker(brokerMain: string, dataDir: string, nodeFlags: readonly string[] = []): Promise<Service> {
+  const flags = ['--data-dir', dataDir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-host', '127.0.0.1', '--metrics-port', '0'];
+  flags.push('--nameservers', '', '--flush-mode', 'ASYNC', '--auto-create-topics', 'true', '--auto-create-groups', 'true');
+  return startService('broker', [...nodeFlags, brokerMain, ...flags], (line) => {
+    if (!line.startsWith('{')) return undefined;
+    const log = JSON.parse(line) as { msg?: string; grpc?: string };
+    return log.msg === 'listening' ? log.grpc : undefined;
+  });
+}

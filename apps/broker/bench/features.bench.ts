@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createBrokerAdminClient, type AdminMessageType, type BrokerAdminClient } from '@apogee/protocol';
-import { envNumber, fmt, progress, startService, tempDir, type Service } from './common';
+import { envNumber, fmt, progress, startBroker, tempDir, type Service } from './common';
 import { runBatchLoad, runTxLoad, templatesFor, type LoadResult } from './feature-load';
 import { measureTimerAccuracy, type TimerAccuracyRow } from './timer-accuracy';
 import { rawChannels } from './wire';
@@ -56,15 +56,6 @@ const runTag = randomBytes(3).toString('hex');
 const WARMUP_MS = 1_000;
 const rounds = Math.max(1, envNumber('BENCH_ROUNDS', 2));
 
-function startBroker(dataDir: string): Promise<Service> {
-  const flags = ['--data-dir', dataDir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-host', '127.0.0.1', '--metrics-port', '0'];
-  flags.push('--nameservers', '', '--flush-mode', 'ASYNC', '--auto-create-topics', 'true', '--auto-create-groups', 'true');
-  return startService('broker', [cfg.brokerMain, ...flags], (line) => {
-    if (!line.startsWith('{')) return undefined;
-    const log = JSON.parse(line) as { msg?: string; grpc?: string };
-    return log.msg === 'listening' ? log.grpc : undefined;
-  });
-}
 
 async function createTopic(admin: BrokerAdminClient, name: string, type: AdminMessageType): Promise<string> {
   await admin.call('CreateTopic', { name, message_type: type, read_queue_count: 8, write_queue_count: 8 });
@@ -221,7 +212,7 @@ async function main(): Promise<void> {
 
   if (enabled('timer')) await guard('timer', () => timerPart(out));
   if (enabled('fifo') || enabled('tx')) {
-    const broker = await startBroker(path.join(tempDir('apogee-bench-features-'), 'data'));
+    const broker = await startBroker(cfg.brokerMain, path.join(tempDir('apogee-bench-features-'), 'data'));
     progress(`broker pid ${broker.pid} at ${broker.address}`);
     const admin = createBrokerAdminClient(broker.address);
     try {
