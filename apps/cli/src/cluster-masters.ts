@@ -5,7 +5,7 @@
  * group without a live master is reported as not done, so that the command can be run again
  * once the master is back.
  */
-import { MASTER_ID, type ClusterInfo } from '@apogee/routing';
+import { MASTER_ID, type ClusterInfo, type TopicRoute } from '@apogee/routing';
 import type { BrokerAdminClient } from '@apogee/protocol';
 import { CliError, UsageError, type Failure } from './cli-error';
 import type { CommandContext } from './command';
@@ -98,4 +98,12 @@ export async function applyOnMasters<T>(
     }),
   );
   return [...done, ...skipped].sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : 0));
+}
+
+/** The master of every broker group in the route; groups whose master is gone are reported, not skipped. */
+export function routeMasters(route: TopicRoute): ClusterMasters {
+  const masters = route.brokers.filter((b) => b.brokerId === MASTER_ID).map((b) => ({ brokerName: b.brokerName, address: b.address }));
+  const served = [...new Set(route.queues.map((q) => q.brokerName))];
+  const withoutMaster = served.filter((name) => !masters.some((m) => m.brokerName === name));
+  return { clusterName: '', masters, withoutMaster };
 }

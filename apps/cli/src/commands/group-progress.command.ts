@@ -9,11 +9,10 @@ import type { AdminGroupProgressResponse, AdminQueueProgress, BrokerAdminClient 
 import { validateClusterName, validateGroupName, validateTopicName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
-import { applyOnMasters, mastersOf, type BrokerOutcome, type ClusterMasters, type MasterBroker } from '../cluster-masters';
+import { applyOnMasters, mastersOf, routeMasters, type BrokerOutcome, type ClusterMasters, type MasterBroker } from '../cluster-masters';
 import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
 import { callServer } from '../server-error';
 import { formatTable } from '../table';
-import { routeMasters } from './group-reset-offset.command';
 
 export interface GroupProgressInput {
   readonly nameserver: string;

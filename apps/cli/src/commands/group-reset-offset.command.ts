@@ -5,10 +5,10 @@
  * queues of the topic and reports the old and the new offset.
  */
 import type { AdminQueueOffsetReset, AdminResetOffsetRequest, AdminResetOffsetResponse, BrokerAdminClient } from '@apogee/protocol';
-import { MASTER_ID, validateGroupName, validateTopicName, type TopicRoute } from '@apogee/routing';
+import { validateGroupName, validateTopicName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../cli-error';
-import { applyOnMasters, type BrokerOutcome, type ClusterMasters, type MasterBroker } from '../cluster-masters';
+import { applyOnMasters, routeMasters, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
 import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
 import { callServer } from '../server-error';
 import { formatTable } from '../table';
@@ -47,14 +47,6 @@ export function parseResetTo(raw: string): ResetTo {
     throw new UsageError(`--to ${JSON.stringify(raw)} is invalid; allowed: ${TO_ALLOWED}`);
   }
   return { kind: 'time', timestampMs };
-}
-
-/** The master of every broker group in the route; groups whose master is gone are reported, not skipped. */
-export function routeMasters(route: TopicRoute): ClusterMasters {
-  const masters = route.brokers.filter((b) => b.brokerId === MASTER_ID).map((b) => ({ brokerName: b.brokerName, address: b.address }));
-  const served = [...new Set(route.queues.map((q) => q.brokerName))];
-  const withoutMaster = served.filter((name) => !masters.some((m) => m.brokerName === name));
-  return { clusterName: '', masters, withoutMaster };
 }
 
 function requestOf(input: GroupResetOffsetInput): AdminResetOffsetRequest {
