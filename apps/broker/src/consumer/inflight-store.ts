@@ -47,6 +47,11 @@ export class InflightStore {
     return messages === undefined ? [] : [...messages.values()].sort((a, b) => a.queueOffset - b.queueOffset);
   }
 
+  /** The queue's in-flight messages in no particular order, without copying (checks on hot paths). */
+  values(ref: QueueRef): Iterable<InflightMessage> {
+    return this.byQueue.get(queueKey(ref))?.messages.values() ?? [];
+  }
+
   count(ref: QueueRef): number {
     return this.byQueue.get(queueKey(ref))?.messages.size ?? 0;
   }

@@ -185,7 +185,7 @@ export class PopConsumption {
    */
   commitOffset(ref: QueueRef, offset: number): Promise<QueuePosition> {
     return this.serializer.run(queueKey(ref), async () => {
-      const inflight = this.inflight.list(ref).length;
+      const inflight = this.inflight.count(ref);
       if (inflight > 0) {
         throw new ApogeeError(
           'INFLIGHT_MESSAGES_PENDING',
@@ -301,8 +301,9 @@ export class PopConsumption {
 }
 
 /** A FIFO queue is held back while a message of it is in flight and not yet due again. */
-export function isHeldBack(inflight: readonly InflightMessage[], nowMs: number): boolean {
-  return inflight.some((m) => m.invisibleUntilMs > nowMs);
+export function isHeldBack(inflight: Iterable<InflightMessage>, nowMs: number): boolean {
+  for (const m of inflight) if (m.invisibleUntilMs > nowMs) return true;
+  return false;
 }
 
 function staleHandle(ref: QueueRef, handle: ReceiptHandle): ApogeeError {

@@ -260,17 +260,18 @@ async function popAcrossQueues(deps: ReceiveMessageDeps, rotation: Map<string, n
  * again (a redelivery, or one out of attempts that the pop moves to the dead-letter queue).
  */
 function hasWork(deps: ReceiveMessageDeps, params: ReceiveParams, ref: QueueRef, now: number): boolean {
-  const inflight = deps.consumption.inflight.list(ref);
-  if (params.fifo && isHeldBack(inflight, now)) return false;
+  const inflight = deps.consumption.inflight;
+  if (params.fifo && isHeldBack(inflight.values(ref), now)) return false;
   if (deps.consumption.nextOffset(ref) < deps.store.queueRange(ref.topic, ref.queueId).max) return true;
-  return inflight.some((m) => m.invisibleUntilMs <= now);
+  for (const m of inflight.values(ref)) if (m.invisibleUntilMs <= now) return true;
+  return false;
 }
 
 /** When the group's next in-flight message of the topic falls due (Infinity if none). */
 function nextDueMs(deps: ReceiveMessageDeps, params: ReceiveParams, now: number): number {
   let next = Infinity;
   for (let queueId = 0; queueId < params.topic.readQueueCount; queueId++) {
-    for (const m of deps.consumption.inflight.list(refOf(params, queueId))) {
+    for (const m of deps.consumption.inflight.values(refOf(params, queueId))) {
       if (m.invisibleUntilMs > now && m.invisibleUntilMs < next) next = m.invisibleUntilMs;
     }
   }
