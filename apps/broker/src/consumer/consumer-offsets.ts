@@ -8,9 +8,13 @@
  * | nextOffset      | the first QueueOffset never popped; new messages are read from here      |
  *
  * Invariant, with the in-flight records of InflightStore: every offset in [committed, next) is
- * either in flight or acked, and committed = min(lowest in-flight offset, next). The position is
- * written after the in-flight records it covers, so a crash between the two leaves `next` too
- * low or `committed` stale; PopConsumption.open repairs both from the in-flight table.
+ * either in flight or acked, and committed = min(lowest in-flight offset, next). POP writes the
+ * position in the same record as the in-flight change it follows from; PopConsumption.open still
+ * repairs positions that older brokers wrote in a separate step from the in-flight records.
+ *
+ * The table is the group's whole consume state: InflightStore's pop batches live in it too (their
+ * keys have five parts, so `entries` skips them), which lets a pop or an ack commit its
+ * in-flight change and the position in one record (`positionEntry` + InflightStore.plan).
  *
  * Pull consumers (PullMessage reads by offset and keeps no state here) commit with UpdateOffset
  * into the same position, committed = next = the given offset (PopConsumption.commitOffset), and
@@ -20,7 +24,6 @@
 import type { MetaTable } from '@apogee/storage';
 import { parseKey, queueKey, type QueueRef } from './queue-ref';
 
-export const CONSUMER_OFFSETS_TABLE = 'consumer-offsets';
 
 export interface QueuePosition {
   readonly committedOffset: number;
@@ -28,10 +31,10 @@ export interface QueuePosition {
 }
 
 export class ConsumerOffsets {
-  constructor(private readonly table: MetaTable<QueuePosition>) {}
+  constructor(readonly table: MetaTable<unknown>) {}
 
   get(ref: QueueRef): QueuePosition | undefined {
-    return this.table.get(queueKey(ref));
+    return this.table.get(queueKey(ref)) as QueuePosition | undefined;
   }
 
   /** The committed QueueOffset of the group in this queue, undefined if it never consumed it. */
@@ -39,18 +42,29 @@ export class ConsumerOffsets {
     return this.get(ref)?.committedOffset;
   }
 
+  /** The table entry that stores `position`, or undefined when it is the stored one already. */
+  positionEntry(ref: QueueRef, position: QueuePosition): readonly [string, QueuePosition] | undefined {
+    const current = this.get(ref);
+    if (current?.committedOffset === position.committedOffset && current.nextOffset === position.nextOffset) return undefined;
+    return [queueKey(ref), { committedOffset: position.committedOffset, nextOffset: position.nextOffset }];
+  }
+
   /** Resolves once durable; writes nothing if the position is unchanged. */
   async set(ref: QueueRef, position: QueuePosition): Promise<void> {
-    const current = this.get(ref);
-    if (current?.committedOffset === position.committedOffset && current.nextOffset === position.nextOffset) return;
-    await this.table.set(queueKey(ref), { committedOffset: position.committedOffset, nextOffset: position.nextOffset });
+    const entry = this.positionEntry(ref, position);
+    if (entry !== undefined) await this.table.set(...entry);
+  }
+
+  /** Removes the position (a broadcast group's start for new clients, see broadcast-positions.ts); resolves once durable. */
+  async delete(ref: QueueRef): Promise<void> {
+    if (this.get(ref) !== undefined) await this.table.delete(queueKey(ref));
   }
 
   /** Every stored position (entries with unreadable keys are skipped). */
   *entries(): IterableIterator<[QueueRef, QueuePosition]> {
     for (const [key, position] of this.table.entries()) {
       const parsed = parseKey(key);
-      if (parsed !== undefined && parsed.queueOffset === undefined) yield [parsed.ref, position];
+      if (parsed !== undefined && parsed.queueOffset === undefined) yield [parsed.ref, position as QueuePosition];
     }
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MessageStore, MetadataStore } from '@apogee/storage';
 import { PopConsumption, type PopRequest, type PoppedMessage } from './pop-consumption';
 import { createTopicConfig } from '@apogee/routing';
-import { CONSUMER_OFFSETS_TABLE } from './consumer-offsets';
+import { LEGACY_INFLIGHT_TABLE, POP_STATE_TABLE } from './pop-state';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { ALL_TAGS, parseTagFilter } from './tag-filter';
 
@@ -181,12 +181,31 @@ describe('PopConsumption', () => {
     await send(['A', 'A', 'A']);
     const popped = await pop.pop(request());
     await ack(popped[0]);
-    const offsets = await meta.table(CONSUMER_OFFSETS_TABLE);
+    const offsets = await meta.table(POP_STATE_TABLE);
     await offsets.set(JSON.stringify(['g', 'orders', 0]), { committedOffset: 0, nextOffset: 1 });
     await closeAll();
     await openAll();
     expect(position()).toEqual({ committedOffset: 1, nextOffset: 3 });
     expect(await pop.pop(request())).toEqual([]);
+  });
+
+  it('takes over the per-message in-flight records of older brokers, and redelivers them when due', async () => {
+    await send(['A', 'A']);
+    await closeAll();
+    const legacyMeta = await MetadataStore.open(path.join(dir, 'meta'));
+    const legacy = await legacyMeta.table(LEGACY_INFLIGHT_TABLE);
+    await legacy.set(JSON.stringify(['g', 'orders', 0, 1]), { queueOffset: 1, popId: 42, deliveryAttempt: 1, invisibleUntilMs: clock.nowMs + 1_000 });
+    await (await legacyMeta.table(POP_STATE_TABLE)).set(JSON.stringify(['g', 'orders', 0]), { committedOffset: 1, nextOffset: 2 });
+    await legacyMeta.close();
+    await openAll();
+    expect(pop.inflight.list({ group: 'g', topic: 'orders', queueId: 0 }).map((m) => m.popId)).toEqual([42]);
+    expect((await meta.table(LEGACY_INFLIGHT_TABLE)).size).toBe(0);
+    clock.nowMs += 1_000;
+    const again = await pop.pop(request());
+    expect(offsetsOf(again)).toEqual([1]);
+    expect(attemptsOf(again)).toEqual([2]);
+    await ack(again[0]);
+    expect(position()).toEqual({ committedOffset: 2, nextOffset: 2 });
   });
 
   it('filters by tag and counts filtered-out messages as acked', async () => {

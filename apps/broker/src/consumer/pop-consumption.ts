@@ -17,18 +17,20 @@
  * and new messages follow only when none is left in flight. Order therefore holds per queue, and
  * so per message group (the producer side routes a message group to one queue).
  *
- * Durability: every call resolves only after its table writes are fdatasync-ed, in-flight records
- * before the position that covers them. Calls on one queue of one group run one at a time; acks
- * that arrive while one runs are committed together (one removal, one position write).
- * After a restart: acked messages stay acked, in-flight ones keep their deadlines.
+ * Durability: every call resolves only after its change is fdatasync-ed, the in-flight change
+ * (one batch record per pop, inflight-store.ts) and the position in one table record, so a crash
+ * leaves both or neither. Calls on one queue of one group run one at a time; acks that arrive
+ * while one runs are committed together (one record). After a restart: acked messages stay
+ * acked, in-flight ones keep their deadlines.
  */
 import type { MessageStore, MetadataStore, StoredMessage } from '@apogee/storage';
 import { ApogeeError } from '@apogee/protocol';
 import { systemClock, type Clock } from '@apogee/runtime';
 import { KeyedBatcher } from '../metadata/keyed-batcher';
 import { KeyedSerializer } from '../metadata/keyed-serializer';
-import { CONSUMER_OFFSETS_TABLE, ConsumerOffsets, type QueuePosition } from './consumer-offsets';
-import { INFLIGHT_TABLE, InflightStore, type InflightMessage } from './inflight-store';
+import { ConsumerOffsets, type QueuePosition } from './consumer-offsets';
+import { InflightStore, type InflightMessage } from './inflight-store';
+import { openPopState } from './pop-state';
 import { dueRedeliveries, readQueueMessage, scanNewMessages } from './queue-scan';
 import { queueKey, type QueueRef } from './queue-ref';
 import { decodeReceiptHandle, encodeReceiptHandle, newPopId, type ReceiptHandle } from './receipt-handle';
@@ -99,12 +101,13 @@ export class PopConsumption {
     this.maxInflightPerQueue = options.maxInflightPerQueue ?? DEFAULT_MAX_INFLIGHT_PER_QUEUE;
   }
 
-  /** Opens the two tables in `meta` and repairs positions a crash left behind their records. */
+  /** Opens the consume-state table in `meta` (pop-state.ts) and repairs positions older brokers left behind their records. */
   static async open(meta: MetadataStore, store: MessageStore, options: PopConsumptionOptions): Promise<PopConsumption> {
-    const offsets = new ConsumerOffsets(await meta.table<QueuePosition>(CONSUMER_OFFSETS_TABLE));
-    const inflight = new InflightStore(await meta.table<InflightMessage>(INFLIGHT_TABLE));
+    const table = await openPopState(meta);
+    const offsets = new ConsumerOffsets(table);
+    const inflight = new InflightStore(table.entries());
     const consumption = new PopConsumption(store, offsets, inflight, options);
-    for (const ref of inflight.queues()) await consumption.savePosition(ref, offsets.get(ref)?.nextOffset ?? 0);
+    for (const ref of inflight.queues()) await consumption.commit(ref, [], [], offsets.get(ref)?.nextOffset ?? 0);
     return consumption;
   }
 
@@ -140,8 +143,7 @@ export class PopConsumption {
       }
     });
     if (offsets.size === 0) return checked as Error[];
-    await this.inflight.remove(ref, [...offsets]);
-    const { committedOffset } = await this.savePosition(ref, this.nextOffset(ref));
+    const { committedOffset } = await this.commit(ref, [...offsets], [], this.nextOffset(ref));
     return checked.map((c) => (c instanceof Error ? c : { queueOffset: c, committedOffset }));
   }
 
@@ -154,8 +156,8 @@ export class PopConsumption {
     const ref = refOf(request.group, handle);
     return this.serializer.run(queueKey(ref), async () => {
       const record = this.currentRecord(ref, handle);
-      const changed = { ...record, popId: newPopId(), invisibleUntilMs: this.clock.now() + request.invisibleDurationMs };
-      await this.inflight.put(ref, [changed]);
+      const changed = { ...record, popId: this.inflight.freshPopId(ref, newPopId), invisibleUntilMs: this.clock.now() + request.invisibleDurationMs };
+      await this.commit(ref, [], [changed], this.nextOffset(ref));
       return { receiptHandle: this.handleFor(ref, changed), invisibleUntilMs: changed.invisibleUntilMs };
     });
   }
@@ -171,8 +173,7 @@ export class PopConsumption {
       const record = this.currentRecord(ref, handle);
       const message = readQueueMessage(this.store, ref, record.queueOffset);
       if (message !== undefined) await this.options.deadLetters.deadLetter(ref.group, message, record.deliveryAttempt);
-      await this.inflight.remove(ref, [handle.queueOffset]);
-      const position = await this.savePosition(ref, this.nextOffset(ref));
+      const position = await this.commit(ref, [handle.queueOffset], [], this.nextOffset(ref));
       return { queueOffset: handle.queueOffset, committedOffset: position.committedOffset };
     });
   }
@@ -219,15 +220,15 @@ export class PopConsumption {
     const wantNew = request.fifo && stillInflight > 0 ? 0 : Math.min(want - redelivery.due.length, room);
     const fresh = scanNewMessages(this.store, ref, this.nextOffset(ref), Math.max(0, wantNew), request.filter);
     const invisibleUntilMs = nowMs + request.invisibleDurationMs;
+    const popId = this.inflight.freshPopId(ref, newPopId);
     const delivered = [
       ...redelivery.due.map(({ record, message }) => ({ message, deliveryAttempt: record.deliveryAttempt + 1 })),
       ...fresh.messages.map((message) => ({ message, deliveryAttempt: 1 })),
     ].map(({ message, deliveryAttempt }) => ({
       message,
-      record: { queueOffset: message.queueOffset, popId: newPopId(), deliveryAttempt, invisibleUntilMs },
+      record: { queueOffset: message.queueOffset, popId, deliveryAttempt, invisibleUntilMs },
     }));
-    await this.inflight.replace(ref, settled, delivered.map((d) => d.record));
-    await this.savePosition(ref, fresh.nextOffset);
+    await this.commit(ref, settled, delivered.map((d) => d.record), fresh.nextOffset);
     return delivered.map(({ message, record }) => ({
       message,
       deliveryAttempt: record.deliveryAttempt,
@@ -245,12 +246,28 @@ export class PopConsumption {
     return min === 0 ? 0 : max;
   }
 
-  /** Stores next and the committed offset it implies (everything in flight below it is pending). */
-  private async savePosition(ref: QueueRef, next: number): Promise<QueuePosition> {
-    const bounds = this.inflight.bounds(ref);
-    const nextOffset = Math.max(next, bounds === undefined ? next : bounds.highest + 1);
-    const position = { committedOffset: Math.min(bounds?.lowest ?? nextOffset, nextOffset), nextOffset };
-    await this.offsets.set(ref, position);
+  /**
+   * Takes `removed` out of flight, puts `added` in, and stores the position that follows with next
+   * at least `next` (committed = the lowest offset still in flight): one durable table record.
+   */
+  private commit(ref: QueueRef, removed: readonly number[], added: readonly InflightMessage[], next: number): Promise<QueuePosition> {
+    return this.commitWith(ref, removed, added, (bounds) => {
+      const nextOffset = Math.max(next, bounds === undefined ? next : bounds.highest + 1);
+      return { committedOffset: Math.min(bounds?.lowest ?? nextOffset, nextOffset), nextOffset };
+    });
+  }
+
+  private async commitWith(
+    ref: QueueRef,
+    removed: readonly number[],
+    added: readonly InflightMessage[],
+    positionFor: (bounds: { lowest: number; highest: number } | undefined) => QueuePosition,
+  ): Promise<QueuePosition> {
+    const plan = this.inflight.plan(ref, removed, added);
+    const position = positionFor(plan.bounds);
+    const positionEntry = this.offsets.positionEntry(ref, position);
+    await this.offsets.table.update({ set: positionEntry === undefined ? plan.set : [...plan.set, positionEntry], delete: plan.delete });
+    plan.apply();
     return position;
   }
 
@@ -286,15 +303,13 @@ export class PopConsumption {
    * committed = next = offset, and drops its in-flight messages there, whose receipt handles turn
    * stale. Unlike commitOffset it does not wait for them: a reset means "consume again from here".
    * Range checks are the caller's. Resolves with the position before (undefined if the group never
-   * consumed the queue) once the new one is durable. In-flight records go first: a crash between
-   * the two writes leaves the old position without records, which a repeated reset fixes.
+   * consumed the queue) once the new one is durable (with the dropped records, in one record).
    */
   resetPosition(ref: QueueRef, offset: number): Promise<{ previous: QueuePosition | undefined; droppedInflight: number }> {
     return this.serializer.run(queueKey(ref), async () => {
       const previous = this.offsets.get(ref);
       const dropped = this.inflight.list(ref).map((m) => m.queueOffset);
-      await this.inflight.remove(ref, dropped);
-      await this.offsets.set(ref, { committedOffset: offset, nextOffset: offset });
+      await this.commitWith(ref, dropped, [], () => ({ committedOffset: offset, nextOffset: offset }));
       return { previous, droppedInflight: dropped.length };
     });
   }

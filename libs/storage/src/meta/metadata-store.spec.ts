@@ -32,6 +32,19 @@ describe('MetadataStore', () => {
     expect((await store.table('consumer-offsets')).has('orders')).toBe(false);
   });
 
+  it('tells whether a table has files, opened or not, without creating it', async () => {
+    const dir = path.join(root, 'meta');
+    store = await MetadataStore.open(dir);
+    expect(await store.exists('old-table')).toBe(false);
+    await (await store.table('old-table')).set('k', 1);
+    expect(await store.exists('old-table')).toBe(true);
+    await store.close();
+    store = await MetadataStore.open(dir);
+    expect(await store.exists('old-table')).toBe(true);
+    expect(await store.exists('never-made')).toBe(false);
+    expect(fs.readdirSync(dir).some((f) => f.startsWith('never-made'))).toBe(false);
+  });
+
   it('returns one instance per name, also to concurrent callers', async () => {
     store = await MetadataStore.open(root);
     const [a, b] = await Promise.all([store.table('groups'), store.table('groups')]);

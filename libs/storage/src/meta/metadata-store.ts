@@ -7,7 +7,7 @@
 import { StorageError } from '../errors';
 import { makeDirectoryDurably, nodeMetaFileSystem, toStorageError } from './meta-fs';
 import { MetaTable, type MetaTableOptions } from './meta-table';
-import { assertTableName } from './table-files';
+import { assertTableName, listTableFiles } from './table-files';
 
 export type MetadataStoreOptions = MetaTableOptions;
 
@@ -45,6 +45,14 @@ export class MetadataStore {
       opening.catch(() => this.tables.delete(name)); // the caller gets the error; a retry reopens
     }
     return (await opening) as MetaTable<T>;
+  }
+
+  /** Whether table `name` has files in the store (opened or not): for migrations from old tables. */
+  async exists(name: string): Promise<boolean> {
+    assertTableName(name);
+    if (this.tables.has(name)) return true;
+    const files = await listTableFiles(this.options.fs ?? nodeMetaFileSystem, this.dir, name);
+    return files.hasSnapshot || files.hasSnapshotTmp || files.journalGenerations.length > 0;
   }
 
   /** Names of the tables opened so far. */
