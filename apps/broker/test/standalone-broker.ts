@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { SimpleConsumer } from 'rocketmq-client-nodejs';
 import { loadConfig } from '@apogee/runtime';
 import { APP, brokerConfigSchema, type BrokerConfig } from '../src/config';
@@ -33,4 +34,22 @@ export async function startSimpleConsumer(address: string, group: string, topic:
   });
   await consumer.startup();
   return consumer;
+}
+
+/**
+ * Shuts an official client down for good. shutdown() releases its Telemetry streams, but a stream
+ * that failed less than a second before (its broker was stopped or restarted) is re-opened by a
+ * timer shutdown() does not clear (TelemetrySession onEnd/onError): on a new gRPC channel, kept
+ * open, and retried every second once the broker is gone, so jest never exits. From here on such
+ * a re-open gets a stream that does nothing, and the RPC channels are closed even when shutdown()
+ * failed (broker down).
+ */
+export async function shutdownClient(client: { shutdown(): Promise<void> }): Promise<void> {
+  const internals = client as unknown as { createTelemetryStream: () => unknown; rpcClientManager: { close(): void } };
+  try {
+    await client.shutdown();
+  } finally {
+    internals.createTelemetryStream = () => Object.assign(new EventEmitter(), { write: () => true, end: () => undefined });
+    internals.rpcClientManager.close();
+  }
 }
