@@ -26,6 +26,16 @@ describe('KeyedBatcher', () => {
     expect(batches).toEqual([['q', 'a1'], ['other', 'b1'], ['q', 'a2', 'bad', 'a3']]);
   });
 
+  it('puts the items added in one synchronous run into one batch', async () => {
+    const batches: number[][] = [];
+    const batcher = new KeyedBatcher<number, number>(new KeyedSerializer(), async (_key, items) => {
+      batches.push([...items]);
+      return items;
+    });
+    await expect(Promise.all([1, 2, 3].map((n) => batcher.add('k', n)))).resolves.toEqual([1, 2, 3]);
+    expect(batches).toEqual([[1, 2, 3]]);
+  });
+
   it('fails the whole batch when processing throws, and goes on with the next', async () => {
     let calls = 0;
     const batcher = new KeyedBatcher<number, number>(new KeyedSerializer(), async (_key, items) => {

@@ -1,6 +1,6 @@
 /**
- * Group commit for per-key work: items added for a key while that key's previous batch is still
- * running (a durable write, typically) wait and then go together as one batch. Batches of one key
+ * Group commit for per-key work: items added for a key in one synchronous run, or while that
+ * key's previous batch is still running (a durable write, typically), go together as one batch. Batches of one key
  * run one after another through the shared KeyedSerializer, so they also stay in order with any
  * other task of that key; different keys run concurrently. `process` answers each item of the
  * batch (a value or an Error, in order); if it throws, every item of the batch fails with it.
@@ -29,12 +29,13 @@ export class KeyedBatcher<I, O> {
         return;
       }
       this.waiting.set(key, [{ item, resolve, reject }]);
-      void this.serializer.run(key, () => this.runBatch(key)); // may start at once: the item is in first
+      void this.serializer.run(key, () => this.runBatch(key));
 
     });
   }
 
   private async runBatch(key: string): Promise<void> {
+    await undefined; // one microtask: items added in the same synchronous run (one AckMessage's entries) join this batch
     const batch = this.waiting.get(key) ?? [];
     this.waiting.delete(key);
     try {
