@@ -121,6 +121,8 @@ const MESSAGING = {
     'The transaction was already resolved the other way (committed, or rolled back).'),
   UNKNOWN_CLIENT_TYPE: bad('UNRECOGNIZED_CLIENT_TYPE', 'The client type is missing or not supported.'),
   CLIENT_ID_REQUIRED: bad('CLIENT_ID_REQUIRED', 'The call has no x-mq-client-id header.'),
+  FIFO_OWNER_UNAVAILABLE: entry('PROXY_TIMEOUT', status.UNAVAILABLE, true,
+    'The broker owning the FIFO message group could not be reached; nothing was stored, send again.'),
 };
 
 /**

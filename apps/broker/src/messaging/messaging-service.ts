@@ -5,7 +5,8 @@
  * RecoverOrphanedTransactionCommand to a live producer of the message's topic (the transaction
  * store's checker). Unary handlers answer every outcome in-band (v2-unary.ts). The POP consumer RPCs (ReceiveMessage, AckMessage,
  * ChangeInvisibleDuration; consumer-handlers.ts) come in through `moreHandlers`. RPCs not
- * registered are answered UNIMPLEMENTED by grpc-js.
+ * registered are answered UNIMPLEMENTED by grpc-js. With nameservers, FIFO sends go to their
+ * message group's owner broker (fifo-router.ts); the channels to other brokers close in close().
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadMessagingService, MESSAGING_SERVICE_NAME } from '@apogee/protocol';
@@ -14,9 +15,12 @@ import type { MessageStore } from '@apogee/storage';
 import type { BrokerConfig } from '../config';
 import type { BrokerMetadata } from '../metadata/open-metadata';
 import type { TransactionCheck, TransactionStore } from '../transaction/transaction-store';
+import { BrokerForwarder } from './broker-forwarder';
 import { ClientRegistry } from './client-registry';
 import { pulledMessage } from './delivered-message';
 import { endTransactionHandler } from './end-transaction.handler';
+import { FifoOwners } from './fifo-owner';
+import { FifoRouter } from './fifo-router';
 import { heartbeatHandler } from './heartbeat.handler';
 import { notifyClientTerminationHandler } from './notify-client-termination.handler';
 import type { TimerStore } from '../timer/timer-store';
@@ -58,7 +62,7 @@ export interface MessagingService {
   readonly clients: ClientRegistry;
   /** Asks a live producer of the topic to check the transaction; false when there is none. */
   checkTransaction(check: TransactionCheck): boolean;
-  /** Closes the nameserver channels used for routes. */
+  /** Closes the nameserver channels used for routes and the channels to other brokers. */
   close(): void;
 }
 
@@ -74,6 +78,9 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   const ownsRoutes = deps.routes === undefined;
   const routes = deps.routes ?? createRouteSource(config.nameservers, log);
   const timerDeps = deps.timer;
+  const forwarder = config.nameservers.length > 0 ? new BrokerForwarder({ brokerName: config.brokerName }) : undefined;
+  const fifo =
+    forwarder === undefined ? undefined : new FifoRouter(new FifoOwners({ routes, brokerName: config.brokerName, clock }), forwarder);
   const implementation: UntypedServiceImplementation = {
     QueryRoute: v2UnaryCall(
       'QueryRoute',
@@ -114,6 +121,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
                 noteSent: (record, dueMs) => timerDeps.store.noteSent(record, dueMs),
               },
         transactions: deps.transactions,
+        fifo,
       }),
     ),
     ...(deps.transactions === undefined
@@ -137,6 +145,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
     },
     close: () => {
       clearInterval(sweep);
+      forwarder?.close();
       if (ownsRoutes) routes.close();
     },
   };

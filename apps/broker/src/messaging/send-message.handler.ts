@@ -23,6 +23,12 @@
  * transaction recorded (transaction/transaction-store.ts, durable) before the entry answers OK
  * with transaction_id (= the message id) and, as offset, its place in the half topic's queue.
  * Without a transaction store they are refused with UNSUPPORTED.
+ *
+ * FIFO messages of a topic that spans brokers (`fifo`, set when the broker knows nameservers) go
+ * to their message group's owner broker (fifo-owner.ts): stored here in the owner queue when it
+ * is ours, else forwarded to the owner in one SendMessage per owner (broker-forwarder.ts), whose
+ * entries answer the client. A call forwarded by another broker is stored here, in the queue the
+ * forwarder named, and never forwarded again.
  */
 import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
 import type { Clock } from '@apogee/runtime';
@@ -34,8 +40,11 @@ import { encodeRecallHandle } from '../timer/recall-handle';
 import { delayedInputOf } from '../timer/timer-message';
 import { halfInputOf } from '../transaction/half-message';
 import type { TransactionStore } from '../transaction/transaction-store';
+import { isForwardedCall } from './broker-forwarder';
+import type { FifoRouter, ForwardDecision } from './fifo-router';
 import { checkMessage, type CheckedMessage } from './message-validation';
 import type { QueuePicker } from './queue-picker';
+import type { V2CallContext } from './v2-unary';
 import { millisOf, type WireMessage, type WireSendMessageRequest, type WireSendMessageResponse, type WireSendResultEntry } from './v2-wire';
 
 /** Message types this broker can store today. */
@@ -51,6 +60,8 @@ export interface SendMessageDeps {
   readonly delay?: DelayOptions;
   /** Set when the broker runs a transaction store: TRANSACTION messages are accepted. */
   readonly transactions?: Pick<TransactionStore, 'recordHalf'>;
+  /** Set when the broker knows nameservers: FIFO message groups go to their owner broker (fifo-router.ts). */
+  readonly fifo?: Pick<FifoRouter, 'decide' | 'forwardAll'>;
 }
 
 export interface DelayOptions {
@@ -67,14 +78,25 @@ type SendResultEntry = WireSendResultEntry & { recall_handle?: string };
 
 type Failed = { readonly kind: 'failed'; readonly error: unknown };
 type Accepted =
-  | { readonly kind: 'accepted'; readonly message: CheckedMessage; readonly topic: TopicConfig; readonly dueMs?: number }
+  | {
+      readonly kind: 'accepted';
+      readonly message: CheckedMessage;
+      readonly topic: TopicConfig;
+      readonly dueMs?: number;
+      /** The owner queue of the message's group (fifo-owner.ts), when it is ours. */
+      readonly ownerQueueId?: number;
+    }
+  /** A FIFO message for another broker: forwarded, not stored here. */
+  | { readonly kind: 'remote'; readonly forward: ForwardDecision }
   | Failed;
 type Outcome =
   | { readonly kind: 'ok'; readonly offset: number; readonly recallHandle?: string; readonly transactionId?: string }
+  /** The owner broker's entry for a forwarded message. */
+  | { readonly kind: 'forwarded'; readonly entry: SendResultEntry }
   | Failed;
 
 export function sendMessageHandler(deps: SendMessageDeps) {
-  return async (request: WireSendMessageRequest): Promise<WireSendMessageResponse> => {
+  return async (request: WireSendMessageRequest, context?: V2CallContext): Promise<WireSendMessageResponse> => {
     const messages = request.messages ?? [];
     if (messages.length === 0) {
       throw new ApogeeError('MESSAGE_CORRUPTED', 'SendMessage carries no messages; send at least one');
@@ -104,8 +126,50 @@ export function sendMessageHandler(deps: SendMessageDeps) {
         }
       }),
     );
-    return answer(ids, await appendAll(deps, accepted, now));
+    const placed = await placeFifo(deps.fifo, messages, accepted, isForwardedCall(context?.metadata));
+    const [stored, forwarded] = await Promise.all([appendAll(deps, placed, now), forwardAll(deps.fifo, placed, context)]);
+    return answer(ids, placed.map((_, i) => forwarded.get(i) ?? stored[i]));
   };
+}
+
+/** Each FIFO message stored here (in its owner queue) or marked for its owner broker (fifo-router.ts). */
+async function placeFifo(
+  fifo: SendMessageDeps['fifo'],
+  messages: readonly WireMessage[],
+  accepted: readonly Accepted[],
+  forwardedCall: boolean,
+): Promise<readonly Accepted[]> {
+  const isGrouped = (o: Accepted): boolean => o.kind === 'accepted' && o.message.messageType === 'FIFO' && o.message.messageGroup !== undefined;
+  if (fifo === undefined || !accepted.some(isGrouped)) return accepted;
+  return Promise.all(
+    accepted.map(async (outcome, i): Promise<Accepted> => {
+      if (outcome.kind !== 'accepted' || outcome.message.messageType !== 'FIFO') return outcome;
+      if (outcome.message.messageGroup === undefined) return outcome;
+      try {
+        const send = { topic: outcome.topic.name, messageGroup: outcome.message.messageGroup, wire: messages[i] };
+        const decision = await fifo.decide(send, forwardedCall);
+        return decision.kind === 'forward' ? { kind: 'remote', forward: decision } : { ...outcome, ownerQueueId: decision.ownerQueueId };
+      } catch (error) {
+        return { kind: 'failed', error };
+      }
+    }),
+  );
+}
+
+/** The owner brokers' answers for the messages placed remote: request index → outcome. */
+async function forwardAll(
+  fifo: SendMessageDeps['fifo'],
+  placed: readonly Accepted[],
+  context?: V2CallContext,
+): Promise<Map<number, Outcome>> {
+  const remote = new Map<number, ForwardDecision>();
+  placed.forEach((outcome, i) => outcome.kind === 'remote' && remote.set(i, outcome.forward));
+  const outcomes = new Map<number, Outcome>();
+  if (fifo === undefined || remote.size === 0) return outcomes;
+  for (const [i, result] of await fifo.forwardAll(remote, context?.metadata)) {
+    outcomes.set(i, result instanceof Error ? { kind: 'failed', error: result } : { kind: 'forwarded', entry: result });
+  }
+  return outcomes;
 }
 
 /** The topic a checked message goes to; only storable types may auto-create one. */
@@ -157,6 +221,7 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], n
   const timerDues = new Map<number, { dueMs: number; topic: string }>(); // input index → messages going to the timer
   const halves = new Map<number, { topic: string; queueId: number }>(); // input index → half messages (transactions)
   accepted.forEach((outcome, i) => {
+    if (outcome.kind === 'remote') return; // answered by forwardAll
     if (outcome.kind === 'failed') {
       outcomes[i] = outcome;
       return;
@@ -164,7 +229,9 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], n
     const { message: checked, topic } = outcome;
     try {
       const queueId =
-        checked.messageGroup !== undefined ? deps.queues.pick(topic, checked.messageGroup) : (sharedQueueId ??= deps.queues.pick(topic));
+        checked.messageGroup !== undefined
+          ? deps.queues.pick(topic, checked.messageGroup, outcome.ownerQueueId)
+          : (sharedQueueId ??= deps.queues.pick(topic));
       const input: MessageInput = {
         topic: topic.name,
         queueId,
@@ -252,14 +319,21 @@ async function recordHalves(
 }
 
 function answer(ids: readonly string[], outcomes: readonly Outcome[]): WireSendMessageResponse {
-  const entries: SendResultEntry[] = outcomes.map((outcome, i) => ({
-    status: outcome.kind === 'ok' ? okV2Status() : v2StatusOf(outcome.error),
-    message_id: ids[i],
-    transaction_id: outcome.kind === 'ok' ? (outcome.transactionId ?? '') : '',
-    offset: outcome.kind === 'ok' ? String(outcome.offset) : '0',
-    ...(outcome.kind === 'ok' && outcome.recallHandle !== undefined ? { recall_handle: outcome.recallHandle } : {}),
-  }));
+  const entries = outcomes.map((outcome, i) => entryOf(outcome, ids[i]));
   return { status: overall(entries.map((e) => e.status)), entries };
+}
+
+/** A message's entry: ours, or as its owner broker answered a forward. */
+function entryOf(outcome: Outcome, id: string): SendResultEntry {
+  if (outcome.kind === 'forwarded') return outcome.entry;
+  if (outcome.kind === 'failed') return { status: v2StatusOf(outcome.error), message_id: id, transaction_id: '', offset: '0' };
+  return {
+    status: okV2Status(),
+    message_id: id,
+    transaction_id: outcome.transactionId ?? '',
+    offset: String(outcome.offset),
+    ...(outcome.recallHandle !== undefined ? { recall_handle: outcome.recallHandle } : {}),
+  };
 }
 
 /** The common status when every entry agrees, else MULTIPLE_RESULTS naming how many failed. */
