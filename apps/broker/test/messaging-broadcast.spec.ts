@@ -11,7 +11,8 @@ import { createRawV2Client, type RawV2Client, type ReceiveFrame } from './v2-raw
 // Broadcast groups (GroupConfig.broadcast, consumer/broadcast-state.ts) with the official
 // RocketMQ 5 Node clients, which have no broadcasting switch: the group config decides. Every
 // client of the group gets every message and keeps its own positions, acks and invisibility;
-// a normal group still hands each message to one client; positions survive a broker restart.
+// a normal group still hands each message to one client; positions survive a broker restart;
+// GetOffset / UpdateOffset, ResetOffset and GroupProgress act on each client's own positions.
 
 // The PushConsumer's StandardConsumeService opens its own egg-logger (see messaging-push-consumer.spec.ts).
 jest.mock('rocketmq-client-nodejs/dist/client/Logger', () => ({
@@ -217,6 +218,136 @@ describe('broadcast groups with the official Node PushConsumer', () => {
   }, 30_000);
 });
 
+describe('offsets, reset and progress of a broadcast group', () => {
+  let dataDir: string;
+  let broker: RunningBroker | undefined;
+  let producer: Producer | undefined;
+  let admin: ReturnType<typeof createBrokerAdminClient> | undefined;
+  const clients: { shutdown(): Promise<void> }[] = [];
+  const raws: RawV2Client[] = [];
+
+  const simpleConsumer = async (): Promise<SimpleConsumer> => {
+    const consumer = await startSimpleConsumer(broker!.grpcAddress, 'bc-reset-group', 'bc-reset', AWAIT_MS);
+    clients.push(consumer);
+    return consumer;
+  };
+  const ackAll = async (consumer: SimpleConsumer, messages: readonly MessageView[]) => {
+    for (const message of messages) await consumer.ack(message);
+  };
+  /** GroupProgress rows as (client, queue, committed, lag), sorted as the broker sorts them. */
+  const progress = async (topic?: string) =>
+    ((await admin!.call('GroupProgress', { group: 'bc-reset-group', ...(topic === undefined ? {} : { topic }) })).queues ?? []).map((q) => ({
+      client: q.client_id,
+      queue: q.queue_id,
+      committed: Number(q.committed_offset),
+      lag: Number(q.lag),
+      inflight: q.inflight ?? 0,
+      consumed: q.consumed,
+    }));
+
+  beforeAll(async () => {
+    dataDir = await newDataDir();
+    broker = await startOn(dataDir);
+    await createTopicAndGroups(broker, 'bc-reset', 2, [{ name: 'bc-reset-group', broadcast: true }]);
+    admin = createBrokerAdminClient(broker.grpcAddress);
+    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['bc-reset'], sslEnabled: false, logger: quietClientLogger });
+    await producer.startup();
+    clients.push(producer);
+  });
+
+  afterAll(async () => {
+    for (const raw of raws) raw.close();
+    await Promise.all(clients.map((client) => client.shutdown().catch(() => undefined)));
+    admin?.close();
+    await broker?.stop();
+    if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
+  }, 20_000);
+
+  it('shows every client in GroupProgress; a reset replays to every client, and to clients that appear later', async () => {
+    const a = await simpleConsumer();
+    const b = await simpleConsumer();
+    await expect(a.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
+    await expect(b.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
+    const sent = (await send(producer!, 'bc-reset', 4)).sort();
+    const gotA = await receiveCount(a, 4);
+    const gotB = await receiveCount(b, 4);
+    expect([ids(gotA), ids(gotB)]).toEqual([sent, sent]);
+    await ackAll(a, gotA);
+    await ackAll(b, gotB.slice(1)); // b leaves one in flight
+
+    const [first, second] = [a.clientId, b.clientId].sort();
+    const rows = await progress();
+    expect(rows.map((r) => [r.client, r.queue])).toEqual([
+      [first, 0],
+      [first, 1],
+      [second, 0],
+      [second, 1],
+    ]);
+    const sumOf = (client: string, field: 'lag' | 'inflight') => rows.filter((r) => r.client === client).reduce((sum, r) => sum + r[field], 0);
+    expect([sumOf(a.clientId, 'lag'), sumOf(a.clientId, 'inflight'), sumOf(b.clientId, 'inflight')]).toEqual([0, 0, 1]);
+    expect(sumOf(b.clientId, 'lag')).toBeGreaterThanOrEqual(1);
+    expect(rows.every((r) => r.consumed)).toBe(true);
+    expect(await progress('bc-reset')).toEqual(rows);
+
+    const reset = await admin!.call('ResetOffset', { group: 'bc-reset-group', topic: 'bc-reset', edge: 'EARLIEST' });
+    expect(reset.broadcast).toBe(true);
+    expect((reset.queues ?? []).map((q) => [q.client_id ?? '', q.queue_id, Number(q.new_offset)])).toEqual([
+      [first, 0, 0],
+      [first, 1, 0],
+      [second, 0, 0],
+      [second, 1, 0],
+      ['', 0, 0],
+      ['', 1, 0],
+    ]);
+    expect((reset.queues ?? []).reduce((sum, q) => sum + (q.dropped_inflight ?? 0), 0)).toBe(1);
+
+    const againA = await receiveCount(a, 4);
+    const againB = await receiveCount(b, 4);
+    expect([ids(againA), ids(againB)]).toEqual([sent, sent]);
+    // a consumer that first appears after the reset (a restarted process is a new client) starts at the target too
+    const c = await simpleConsumer();
+    expect(ids(await receiveCount(c, 4))).toEqual(sent);
+    await Promise.all([ackAll(a, againA), ackAll(b, againB)]);
+
+    // LATEST: known clients skip the backlog, new clients start at the end again when they appear
+    await send(producer!, 'bc-reset', 2);
+    const latest = await admin!.call('ResetOffset', { group: 'bc-reset-group', topic: 'bc-reset', edge: 'LATEST' });
+    expect(latest.queues?.filter((q) => q.client_id === undefined || q.client_id === '')).toHaveLength(2);
+    const d = await simpleConsumer();
+    for (const consumer of [a, b, c, d]) await expect(consumer.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
+    const [later] = await send(producer!, 'bc-reset', 1);
+    for (const consumer of [a, b, c, d]) expect(ids(await receiveCount(consumer, 1))).toEqual([later]);
+    expect(new Set((await progress()).map((r) => r.client))).toEqual(new Set([a.clientId, b.clientId, c.clientId, d.clientId]));
+  }, 60_000);
+
+  it('keeps GetOffset and UpdateOffset per client', async () => {
+    const [x, y] = ['bc-x@1@0@0', 'bc-y@1@0@0'].map((id) => {
+      const raw = createRawV2Client(broker!.grpcAddress, id);
+      raws.push(raw);
+      return raw;
+    });
+    const queue = { topic: { name: 'bc-reset' }, id: 1 };
+    type OffsetReply = { status: { code: string; message: string }; offset?: string };
+    const get = (raw: RawV2Client) => raw.call<OffsetReply>('GetOffset', { group: { name: 'bc-reset-group' }, message_queue: queue });
+    const update = (raw: RawV2Client, offset: number) =>
+      raw.call<OffsetReply>('UpdateOffset', { group: { name: 'bc-reset-group' }, message_queue: queue, offset: String(offset) });
+
+    await expect(update(x, 1)).resolves.toMatchObject({ status: { code: 'OK' } });
+    await expect(get(x)).resolves.toMatchObject({ status: { code: 'OK' }, offset: '1' });
+    await expect(get(y)).resolves.toMatchObject({
+      status: { code: 'OFFSET_NOT_FOUND', message: expect.stringContaining('Client "bc-y@1@0@0" of broadcast group "bc-reset-group"') },
+    });
+    await expect(update(y, 2)).resolves.toMatchObject({ status: { code: 'OK' } });
+    await expect(get(x)).resolves.toMatchObject({ offset: '1' });
+    await expect(get(y)).resolves.toMatchObject({ offset: '2' });
+    const rows = await progress('bc-reset');
+    expect(rows.filter((r) => r.client === 'bc-x@1@0@0')).toEqual([
+      expect.objectContaining({ queue: 0, consumed: false }),
+      expect.objectContaining({ queue: 1, committed: 1, consumed: true }),
+    ]);
+  }, 20_000);
+});
+
 describe('broadcast positions across a broker restart', () => {
   let dataDir: string;
   let broker: RunningBroker | undefined;
@@ -286,6 +417,16 @@ describe('broadcast positions across a broker restart', () => {
     await broker.stop();
 
     broker = await startOn(dataDir);
+    const admin = createBrokerAdminClient(broker.grpcAddress);
+    try {
+      const { queues } = await admin.call('GroupProgress', { group: 'bc-restart-group' });
+      expect((queues ?? []).map((q) => [q.client_id, Number(q.committed_offset), Number(q.lag)])).toEqual([
+        ['bc-a@1@0@0', 3, 0],
+        ['bc-b@1@0@0', 1, 2],
+      ]);
+    } finally {
+      admin.close();
+    }
     const [a2, b2, c] = [rawClient('bc-a@1@0@0'), rawClient('bc-b@1@0@0'), rawClient('bc-c@1@0@0')];
     expect(await receive(a2, 32)).toEqual([]);
     const restB = await receive(b2, 32);

@@ -70,6 +70,8 @@ export interface AdminQueueOffsetReset {
   old_committed_offset?: number | string;
   new_offset?: number | string;
   dropped_inflight?: number;
+  /** A broadcast group's client whose position moved; absent on the group's rows for new clients. */
+  client_id?: string;
 }
 
 export interface AdminResetOffsetResponse {
@@ -77,6 +79,8 @@ export interface AdminResetOffsetResponse {
   topic?: string;
   queues?: AdminQueueOffsetReset[];
   future_timestamp?: boolean;
+  /** The group is a broadcast group: rows per client, and rows without a client id for new clients. */
+  broadcast?: boolean;
 }
 
 /** GroupProgress: the group's queues on the broker, or only those of `topic`. */
@@ -97,6 +101,8 @@ export interface AdminQueueProgress {
   inflight?: number;
   lag_seconds?: number;
   consumed?: boolean;
+  /** A broadcast group's client this row is about; absent for a normal group. */
+  client_id?: string;
 }
 
 export interface AdminGroupProgressResponse {

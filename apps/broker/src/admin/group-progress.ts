@@ -4,11 +4,17 @@
  * committed and next offsets, the queue's stored range, the lag in messages and in seconds, and
  * the messages in flight. Read-only: it touches no state, and per lagging queue reads one
  * consume-queue entry and one message (for the store time of the oldest unacked message).
+ *
+ * A broadcast group (consumer/broadcast-state.ts) has positions per client: one row per client
+ * and queue, with its client id; with a topic, every queue of it for each client that has a
+ * position on the topic, a queue the client never consumed showing where it would start there.
  */
 import type { AdminGroupProgressRequest, AdminQueueProgress, BrokerAdminHandlers } from '@apogee/protocol';
 import type { Clock } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { validateGroupName, validateTopicName } from '@apogee/routing';
+import { broadcastClientKeys, broadcastStartOffset } from '../consumer/broadcast-positions';
+import { clientOfStateKey } from '../consumer/broadcast-state';
 import type { QueuePosition } from '../consumer/consumer-offsets';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { QueueRef } from '../consumer/queue-ref';
@@ -34,22 +40,40 @@ export function groupProgress(deps: GroupProgressDeps, request: AdminGroupProgre
   validateGroupName(group, { allowReserved: true });
   const topic = request.topic === undefined || request.topic === '' ? undefined : request.topic;
   if (topic !== undefined) validateTopicName(topic, { allowReserved: true });
-  deps.groups.require(group);
-  const refs: QueueRef[] = [];
-  if (topic !== undefined) {
-    const { readQueueCount } = deps.topics.require(topic);
-    for (let queueId = 0; queueId < readQueueCount; queueId++) refs.push({ group, topic, queueId });
-  } else {
-    for (const [ref] of deps.consumption.offsets.entries()) if (ref.group === group) refs.push(ref);
-  }
-  refs.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.queueId - b.queueId));
+  const { broadcast } = deps.groups.require(group);
+  const refs = broadcast === true ? broadcastRefs(deps, group, topic) : groupRefs(deps, group, topic);
+  refs.sort(byGroupTopicQueue);
+  const start = (ref: QueueRef): number =>
+    broadcast === true ? broadcastStartOffset({ offsets: deps.consumption.offsets, store: deps.store }, ref) : deps.consumption.nextOffset(ref);
   const now = deps.clock.now();
-  return { group, queues: refs.map((ref) => queueProgress(deps, ref, deps.consumption.offsets.get(ref), now)) };
+  return { group, queues: refs.map((ref) => queueProgress(deps, ref, start, now)) };
 }
 
-function queueProgress(deps: GroupProgressDeps, ref: QueueRef, stored: QueuePosition | undefined, now: number): AdminQueueProgress {
+/** The queues the state key has a position in, or, with a topic, every queue of it. */
+function groupRefs(deps: GroupProgressDeps, stateGroup: string, topic: string | undefined): QueueRef[] {
+  if (topic === undefined) return [...deps.consumption.offsets.entries()].flatMap(([ref]) => (ref.group === stateGroup ? [ref] : []));
+  const { readQueueCount } = deps.topics.require(topic);
+  return Array.from({ length: readQueueCount }, (_, queueId) => ({ group: stateGroup, topic, queueId }));
+}
+
+/** groupRefs of each client of a broadcast group (with a topic: each client with a position on it). */
+function broadcastRefs(deps: GroupProgressDeps, group: string, topic: string | undefined): QueueRef[] {
+  if (topic !== undefined) deps.topics.require(topic);
+  const clients = new Set(broadcastClientKeys(deps.consumption.offsets, group, topic));
+  if (topic !== undefined) return [...clients].flatMap((key) => groupRefs(deps, key, topic));
+  return [...deps.consumption.offsets.entries()].flatMap(([ref]) => (clients.has(ref.group) ? [ref] : []));
+}
+
+function byGroupTopicQueue(a: QueueRef, b: QueueRef): number {
+  if (a.group !== b.group) return a.group < b.group ? -1 : 1;
+  return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.queueId - b.queueId;
+}
+
+function queueProgress(deps: GroupProgressDeps, ref: QueueRef, startOf: (ref: QueueRef) => number, now: number): AdminQueueProgress {
+  const stored: QueuePosition | undefined = deps.consumption.offsets.get(ref);
   const { min, max } = deps.store.queueRange(ref.topic, ref.queueId);
-  const start = stored === undefined ? deps.consumption.nextOffset(ref) : undefined;
+  const start = stored === undefined ? startOf(ref) : undefined;
+  const clientId = clientOfStateKey(ref.group);
   const committed = stored?.committedOffset ?? (start as number);
   const next = stored?.nextOffset ?? (start as number);
   const oldest = Math.max(committed, min);
@@ -65,6 +89,7 @@ function queueProgress(deps: GroupProgressDeps, ref: QueueRef, stored: QueuePosi
     inflight: deps.consumption.inflight.count(ref),
     lag_seconds: lag === 0 ? 0 : lagSeconds(deps.store, ref, oldest, now),
     consumed: stored !== undefined,
+    ...(clientId === undefined ? {} : { client_id: clientId }),
   };
 }
 

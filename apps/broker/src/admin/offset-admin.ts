@@ -4,6 +4,15 @@
  * `resetOffsetByTime`. The target per queue is the first message stored at or after the time
  * (MessageStore.offsetAtTime), or the queue's min or max offset; PopConsumption.resetPosition then
  * moves the position and drops the group's in-flight messages there, one queue at a time.
+ *
+ * A broadcast group (consumer/broadcast-state.ts) has a position per client: the reset moves every
+ * client that has a position on the topic (one row per client and queue, with its client id), and
+ * sets the group's start for new clients (consumer/broadcast-positions.ts; rows without a client
+ * id), so that a consumer that first appears after the reset (a restarted process is a new
+ * client) also starts at the target; LATEST removes that start instead: new clients start at the
+ * end again when they appear. The start is written before the clients are listed, which leaves
+ * only a client whose very first receive overlaps the reset at risk of starting where the group's
+ * start was before (that client is not serialized with the reset; a repeated reset moves it).
  */
 import {
   ApogeeError,
@@ -14,6 +23,9 @@ import {
 import type { Clock } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { validateGroupName, validateTopicName } from '@apogee/routing';
+import { broadcastClientKeys } from '../consumer/broadcast-positions';
+import { clientOfStateKey } from '../consumer/broadcast-state';
+import type { QueuePosition } from '../consumer/consumer-offsets';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
@@ -24,7 +36,7 @@ export interface OffsetAdminDeps {
   readonly topics: TopicRegistry;
   readonly groups: GroupRegistry;
   readonly store: Pick<MessageStore, 'offsetAtTime' | 'queueRange'>;
-  readonly consumption: Pick<PopConsumption, 'resetPosition'>;
+  readonly consumption: Pick<PopConsumption, 'resetPosition' | 'offsets'>;
   readonly clock: Clock;
 }
 
@@ -41,22 +53,56 @@ async function resetOffset(deps: OffsetAdminDeps, request: AdminResetOffsetReque
   validateGroupName(group, { allowReserved: true });
   validateTopicName(topic, { allowReserved: true });
   const asked = targetOf(request);
-  deps.groups.require(group);
+  const { broadcast } = deps.groups.require(group);
   const { readQueueCount } = deps.topics.require(topic);
   const futureTimestamp = asked.kind === 'TIME' && asked.timestampMs > deps.clock.now();
   const target: ResetTarget = futureTimestamp ? { kind: 'LATEST' } : asked;
-  const queues: AdminQueueOffsetReset[] = [];
-  for (let queueId = 0; queueId < readQueueCount; queueId++) {
-    const offset = targetOffset(deps.store, topic, queueId, target);
-    const { previous, droppedInflight } = await deps.consumption.resetPosition({ group, topic, queueId }, offset);
-    queues.push({
-      queue_id: queueId,
-      ...(previous === undefined ? {} : { old_committed_offset: previous.committedOffset }),
-      new_offset: offset,
-      dropped_inflight: droppedInflight,
-    });
+  const offsets = Array.from({ length: readQueueCount }, (_, queueId) => targetOffset(deps.store, topic, queueId, target));
+  if (broadcast !== true) {
+    return { group, topic, queues: await resetQueues(deps, group, topic, offsets), future_timestamp: futureTimestamp };
   }
-  return { group, topic, queues, future_timestamp: futureTimestamp };
+  const start = await setNewClientStart(deps, group, topic, offsets, target.kind === 'LATEST');
+  const clients: AdminQueueOffsetReset[] = [];
+  for (const key of broadcastClientKeys(deps.consumption.offsets, group, topic)) {
+    const client_id = clientOfStateKey(key);
+    for (const row of await resetQueues(deps, key, topic, offsets)) clients.push({ ...row, client_id });
+  }
+  return { group, topic, queues: [...clients, ...start], future_timestamp: futureTimestamp, broadcast: true };
+}
+
+/** Moves one state key's position in each queue of the topic to its target offset (by queue id). */
+async function resetQueues(deps: OffsetAdminDeps, stateGroup: string, topic: string, offsets: readonly number[]): Promise<AdminQueueOffsetReset[]> {
+  const rows: AdminQueueOffsetReset[] = [];
+  for (const [queueId, offset] of offsets.entries()) {
+    const { previous, droppedInflight } = await deps.consumption.resetPosition({ group: stateGroup, topic, queueId }, offset);
+    rows.push(resetRow(queueId, previous, offset, droppedInflight));
+  }
+  return rows;
+}
+
+/**
+ * A broadcast group's start for new clients on the topic: the target offsets, or, after a reset
+ * to LATEST, none (new clients start at the end when they appear). One row per queue.
+ */
+async function setNewClientStart(deps: OffsetAdminDeps, group: string, topic: string, offsets: readonly number[], latest: boolean) {
+  if (!latest) return resetQueues(deps, group, topic, offsets);
+  const rows: AdminQueueOffsetReset[] = [];
+  for (const [queueId, offset] of offsets.entries()) {
+    const ref = { group, topic, queueId };
+    const previous = deps.consumption.offsets.get(ref);
+    await deps.consumption.offsets.delete(ref);
+    rows.push(resetRow(queueId, previous, offset, 0));
+  }
+  return rows;
+}
+
+function resetRow(queueId: number, previous: QueuePosition | undefined, offset: number, droppedInflight: number): AdminQueueOffsetReset {
+  return {
+    queue_id: queueId,
+    ...(previous === undefined ? {} : { old_committed_offset: previous.committedOffset }),
+    new_offset: offset,
+    dropped_inflight: droppedInflight,
+  };
 }
 
 /** The request's target: exactly one of timestamp_ms (epoch ms, not negative) and edge. */

@@ -13,11 +13,25 @@
  *   that received it, so an ack from another client id answers INVALID_RECEIPT_HANDLE.
  * - Start: a client's first ReceiveMessage on a queue sets its position to the queue's end, like
  *   RocketMQ's broadcasting default CONSUME_FROM_LAST_OFFSET: messages stored before a client
- *   first asks are not delivered to it (for a new, empty topic that is its start). A client id
- *   seen before resumes where it was, across broker restarts.
+ *   first asks are not delivered to it (for a new, empty topic that is its start) — unless a
+ *   ResetOffset set the group's start for new clients (below). A client id seen before resumes
+ *   where it was, across broker restarts.
+ * - Pull consumers: GetOffset and UpdateOffset read and commit the calling client's own offset
+ *   (its state key), as each RocketMQ broadcasting consumer keeps its own offsets; PullMessage and
+ *   QueryOffset read no group state and so need nothing per client.
+ * - ResetOffset (admin/offset-admin.ts) moves every client that has a position on the topic, and,
+ *   since the Node and Java clients get a new id per process start, also stores the target as the
+ *   group's start for new clients (under the plain group name, which a broadcast group never pops
+ *   under; consumer/broadcast-positions.ts): "replay from T" then reaches consumers restarted after
+ *   the reset too, as users of RocketMQ's reset expect of a group. It stays until the next reset;
+ *   a reset to LATEST removes it, so new clients start at the end again. RocketMQ itself resets
+ *   only the broadcasting clients online at the time (their offsets live in the clients).
+ * - GroupProgress (admin/group-progress.ts) answers one row per client and queue, with the client
+ *   id; the group's start for new clients is not a row.
  * - Dead letters of every client go to the group's own %DLQ%<group> (groupOfStateKey).
  * - A client that never comes back leaves its positions and in-flight records behind (a few
- *   bytes per queue); removing them is not implemented. The Node and Java clients make a new
+ *   bytes per queue), which GroupProgress keeps listing and ResetOffset keeps moving; removing
+ *   them is not implemented. The Node and Java clients make a new
  *   client id per process start (hostname@pid@index@time), so a restarted consumer process is a
  *   new client and starts at the end.
  */

@@ -1,7 +1,9 @@
 /**
  * PullMessage (doc §3.13; pull consumers of other SDKs): reads one queue of a topic from the
  * QueueOffset the client gives, as RocketMQ's pull does — no POP, no invisibility, no receipt
- * handles: the client keeps its own position and commits it with UpdateOffset.
+ * handles: the client keeps its own position and commits it with UpdateOffset. Nothing here
+ * depends on the group's state, so every client of a broadcast group reads whatever it asks for
+ * and commits its own offset (UpdateOffset / GetOffset act per client for such a group).
  *
  * Checks, each answered in-band: client id; group (auto-created when autoCreateGroups is on);
  * topic (must exist and be readable); queue id (taken literally, 0..n-1, else BAD_REQUEST);

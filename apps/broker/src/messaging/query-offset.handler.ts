@@ -3,6 +3,7 @@
  * BEGINNING: the first QueueOffset still stored; END: the next one to be written; TIMESTAMP: the
  * first one stored at or after `timestamp` (END when none). The queue id is taken literally and
  * must exist on the topic (else BAD_REQUEST); the topic must exist here (else TOPIC_NOT_FOUND).
+ * It reads no group state, so it answers every client of a broadcast group alike.
  */
 import { ApogeeError, okV2Status } from '@apogee/protocol';
 import { queueIdCount, validateConsumableTopicName } from '@apogee/routing';

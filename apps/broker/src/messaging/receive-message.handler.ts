@@ -20,7 +20,8 @@
  * due again.
  *
  * Broadcast groups (consumer/broadcast-state.ts): the POP state is the client's own, under
- * `<group>#<clientId>`; a client's first receive on a queue starts it at the queue's end.
+ * `<group>#<clientId>`; a client's first receive on a queue starts it at the group's start for new
+ * clients (set by ResetOffset) or else at the queue's end (consumer/broadcast-positions.ts).
  *
  * Stream: `{status}` (OK, or MESSAGE_NOT_FOUND "no new message", or the error), one `{message}`
  * per message, `{delivery_timestamp}`, end. If the client cancelled after messages were popped,
@@ -35,6 +36,7 @@ import type { ClientLeases } from '../consumer/client-leases';
 import { isHeldBack, MAX_INVISIBLE_DURATION_MS, type PopConsumption, type PoppedMessage } from '../consumer/pop-consumption';
 import { queueKey, type QueueRef } from '../consumer/queue-ref';
 import { stateGroupOf } from '../consumer/broadcast-state';
+import { broadcastStartOffset } from '../consumer/broadcast-positions';
 import { compileFilter, type MessageFilter } from '../consumer/message-filter';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
@@ -108,7 +110,7 @@ async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, st
   try {
     clientId = clientIdOf(call.metadata);
     params = await receiveParams(deps, call.request, clientId, deadlineMsOf(call));
-    if (params.broadcast) await startAtEnd(deps, starting, params);
+    if (params.broadcast) await startBroadcastClient(deps, starting, params);
     popped = await longPoll(deps, rotation, params, () => cancelled, cancel);
     status = popped.length > 0 ? okV2Status() : { code: 'MESSAGE_NOT_FOUND', message: 'no new message' };
   } catch (err) {
@@ -189,10 +191,11 @@ export function filterOf(expression: WireReceiveMessageRequest['filter_expressio
 }
 
 /**
- * A broadcast client's first receive on a queue: its position starts at the queue's end
- * (RocketMQ broadcasting's CONSUME_FROM_LAST_OFFSET). Concurrent first receives start it once.
+ * A broadcast client's first receive on a queue: its position starts at the group's start for new
+ * clients, else at the queue's end (RocketMQ broadcasting's CONSUME_FROM_LAST_OFFSET). Concurrent
+ * first receives start it once.
  */
-async function startAtEnd(deps: ReceiveMessageDeps, starting: Map<string, Promise<unknown>>, params: ReceiveParams): Promise<void> {
+async function startBroadcastClient(deps: ReceiveMessageDeps, starting: Map<string, Promise<unknown>>, params: ReceiveParams): Promise<void> {
   const starts: Array<Promise<unknown>> = [];
   for (let queueId = 0; queueId < params.topic.readQueueCount; queueId++) {
     const ref = refOf(params, queueId);
@@ -200,7 +203,8 @@ async function startAtEnd(deps: ReceiveMessageDeps, starting: Map<string, Promis
     const key = queueKey(ref);
     let start = starting.get(key);
     if (start === undefined) {
-      start = deps.consumption.commitOffset(ref, deps.store.queueRange(ref.topic, queueId).max).finally(() => starting.delete(key));
+      const offset = broadcastStartOffset({ offsets: deps.consumption.offsets, store: deps.store }, ref);
+      start = deps.consumption.commitOffset(ref, offset).finally(() => starting.delete(key));
       starting.set(key, start);
     }
     starts.push(start);

@@ -4,6 +4,7 @@
  * for the group's progress in every queue it has consumed; with --topic, asks the masters serving
  * the topic (its route) about each of its queues. One row per queue: committed and max offset,
  * lag in messages, messages in flight and how old the oldest unacked message is; then totals.
+ * A broadcast group keeps positions per client: one row per client and queue, with a CLIENT column.
  */
 import type { AdminGroupProgressResponse, AdminQueueProgress, BrokerAdminClient } from '@apogee/protocol';
 import { validateClusterName, validateGroupName, validateTopicName } from '@apogee/routing';
@@ -49,6 +50,8 @@ export interface QueueProgressRow {
   readonly inflight: number;
   readonly lagSeconds: number;
   readonly consumed: boolean;
+  /** The client of a broadcast group this row is about. */
+  readonly clientId?: string;
 }
 
 function rowOf(brokerName: string, q: AdminQueueProgress): QueueProgressRow {
@@ -64,6 +67,7 @@ function rowOf(brokerName: string, q: AdminQueueProgress): QueueProgressRow {
     inflight: q.inflight ?? 0,
     lagSeconds: q.lag_seconds ?? 0,
     consumed: q.consumed ?? false,
+    ...(q.client_id ? { clientId: q.client_id } : {}),
   };
 }
 
@@ -104,8 +108,11 @@ export function renderGroupProgress(input: GroupProgressInput, outcomes: readonl
   const totals = totalsOf(rows);
   const scope = input.topic === undefined ? '' : ` on topic ${input.topic}`;
   const lines = [`Group ${input.group}${scope}: lag ${totals.lag} message${totals.lag === 1 ? '' : 's'}, ${totals.inflight} in flight`];
+  const perClient = rows.some((r) => r.clientId !== undefined);
+  const client = (value: string): string[] => (perClient ? [value] : []);
   const cells = (r: QueueProgressRow): string[] => [
     r.brokerName,
+    ...client(r.clientId ?? ''),
     r.topic,
     String(r.queueId),
     r.consumed ? String(r.committedOffset) : `(${r.committedOffset})`,
@@ -116,18 +123,20 @@ export function renderGroupProgress(input: GroupProgressInput, outcomes: readonl
   ];
   const table = [
     ...outcomes.flatMap((o) =>
-      o.value === undefined ? [[o.brokerName, '-', '-', 'FAILED', '-', '-', '-', '-']] : rowsOf([o]).map(cells),
+      o.value === undefined ? [[o.brokerName, ...client('-'), '-', '-', 'FAILED', '-', '-', '-', '-']] : rowsOf([o]).map(cells),
     ),
-    ['TOTAL', '', '', '', '', String(totals.lag), String(totals.inflight), seconds(totals.maxLagSeconds)],
+    ['TOTAL', ...client(''), '', '', '', '', String(totals.lag), String(totals.inflight), seconds(totals.maxLagSeconds)],
   ];
-  lines.push(formatTable(['broker', 'topic', 'queue', 'committed', 'max', 'lag', 'in-flight', 'lag-seconds'], table).trimEnd());
+  const headings = ['broker', ...client('client'), 'topic', 'queue', 'committed', 'max', 'lag', 'in-flight', 'lag-seconds'];
+  lines.push(formatTable(headings, table).trimEnd());
   for (const o of outcomes) {
     if (o.error !== undefined) lines.push(`${o.brokerName}: ${o.error.message}${o.error.hint ? `\n  hint: ${o.error.hint}` : ''}`);
   }
   if (rows.length === 0 && outcomes.some((o) => o.value !== undefined)) {
     lines.push(`The group has not consumed anything yet; pass --topic to see where it would start on a topic.`);
   }
-  if (rows.some((r) => !r.consumed)) lines.push('"(n)": the group has not consumed that queue; it would start at offset n.');
+  if (rows.some((r) => !r.consumed)) lines.push(`"(n)": the ${perClient ? 'client' : 'group'} has not consumed that queue; it would start at offset n.`);
+  if (perClient) lines.push('Broadcast group: each client has its own position; the totals add up every client.');
   return `${lines.join('\n')}\n`;
 }
 
@@ -189,6 +198,7 @@ export const groupProgressCommand: Command = {
   notes: [
     'LAG = MAX − COMMITTED: messages stored and not yet acked by the group (in flight included).',
     'LAG-SECONDS: how long ago the oldest unacked message was stored; the TOTAL row shows the largest.',
+    'A broadcast group has a row per client (CLIENT: its client id) and queue, each client with its own position.',
     'Exit 0 when every broker answered, 1 when any failed (unknown group or topic, unreachable), 2 for a bad command line.',
   ],
   run,

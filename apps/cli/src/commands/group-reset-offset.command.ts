@@ -2,7 +2,9 @@
  * `apogee group reset-offset <group> --topic T --to <ISO time|earliest|latest>`: backtracking, as
  * RocketMQ's `resetOffsetByTime`. Finds the brokers serving the topic through its route and calls
  * BrokerAdmin.ResetOffset on the master of each; every broker moves the group in each of its
- * queues of the topic and reports the old and the new offset.
+ * queues of the topic and reports the old and the new offset. For a broadcast group, each client
+ * with a position on the topic moves (a CLIENT column), and so does the start of clients that
+ * appear later (the "(new clients)" rows).
  */
 import type { AdminQueueOffsetReset, AdminResetOffsetRequest, AdminResetOffsetResponse, BrokerAdminClient } from '@apogee/protocol';
 import { validateGroupName, validateTopicName } from '@apogee/routing';
@@ -79,13 +81,23 @@ function offsetText(value: number | string | undefined): string {
   return value === undefined ? '-' : String(value);
 }
 
-/** One row per queue of each broker that answered, then each failure's message and hint, then notes. */
+const NEW_CLIENTS = '(new clients)';
+
+/** Whose position a row moved: a broadcast group's client, its new clients, or (normal group) none. */
+function clientOf(broadcast: boolean | undefined, q: AdminQueueOffsetReset): string {
+  return broadcast ? q.client_id || NEW_CLIENTS : '';
+}
+
+/** One row per queue (and client) of each broker that answered, then each failure's message and hint, then notes. */
 export function renderResetOffset(input: GroupResetOffsetInput, outcomes: readonly BrokerOutcome<AdminResetOffsetResponse>[]): string {
+  const perClient = outcomes.some((o) => o.value?.broadcast);
+  const client = (value: string): string[] => (perClient ? [value] : []);
   const rows = outcomes.flatMap((o) =>
     o.value === undefined
-      ? [[o.brokerName, '-', 'FAILED', '-']]
+      ? [[o.brokerName, ...client('-'), '-', 'FAILED', '-']]
       : (o.value.queues ?? []).map((q) => [
           o.brokerName,
+          ...client(clientOf(o.value?.broadcast, q)),
           String(q.queue_id ?? 0),
           `${offsetText(q.old_committed_offset)} → ${offsetText(q.new_offset)}`,
           String(q.dropped_inflight ?? 0),
@@ -93,13 +105,17 @@ export function renderResetOffset(input: GroupResetOffsetInput, outcomes: readon
   );
   const lines = [
     `Group ${input.group} on topic ${input.topic}: reset to ${describeTo(input.to)}`,
-    formatTable(['broker', 'queue', 'committed offset', 'in-flight dropped'], rows).trimEnd(),
+    formatTable(['broker', ...client('client'), 'queue', 'committed offset', 'in-flight dropped'], rows).trimEnd(),
   ];
   for (const o of outcomes) {
     if (o.error !== undefined) lines.push(`${o.brokerName}: ${o.error.message}${o.error.hint ? `\n  hint: ${o.error.hint}` : ''}`);
     if (o.value?.future_timestamp) lines.push(`note: the time is after ${o.brokerName}'s clock, so it reset to the latest offset`);
   }
-  if (rows.some((r) => r[2]?.startsWith('- '))) lines.push('"-": the group had not consumed that queue; it starts at the new offset.');
+  if (!perClient && rows.some((r) => r[2]?.startsWith('- '))) lines.push('"-": the group had not consumed that queue; it starts at the new offset.');
+  if (perClient) {
+    const later = input.to.kind === 'latest' ? 'at the end of each queue, as when they first receive' : 'at the new offset';
+    lines.push(`Broadcast group: every client that consumed the topic moved; ${NEW_CLIENTS}: clients that appear later start ${later}.`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -109,6 +125,7 @@ function queueJson(q: AdminQueueOffsetReset): object {
     oldCommittedOffset: q.old_committed_offset === undefined ? null : Number(q.old_committed_offset),
     newOffset: Number(q.new_offset ?? 0),
     droppedInflight: q.dropped_inflight ?? 0,
+    ...(q.client_id ? { clientId: q.client_id } : {}),
   };
 }
 
@@ -125,7 +142,11 @@ export function resetOffsetJson(input: GroupResetOffsetInput, outcomes: readonly
       result: o.result,
       ...(o.value === undefined
         ? {}
-        : { futureTimestamp: o.value.future_timestamp ?? false, queues: (o.value.queues ?? []).map(queueJson) }),
+        : {
+            futureTimestamp: o.value.future_timestamp ?? false,
+            ...(o.value.broadcast ? { broadcast: true } : {}),
+            queues: (o.value.queues ?? []).map(queueJson),
+          }),
       ...(o.error === undefined ? {} : { error: o.error }),
     })),
   };
@@ -168,6 +189,8 @@ export const groupResetOffsetCommand: Command = {
     'Every master serving the topic moves the group in each of its queues; consumers then receive from there on,',
     'messages they had acked included. Messages in flight are dropped: acking them fails with INVALID_RECEIPT_HANDLE.',
     'A time after the broker clock resets to latest. Exit 0 when every broker reset, 1 when any failed, 2 for a bad command line.',
+    'A broadcast group: every client that consumed the topic moves, and clients that appear later start at the new offset',
+    '(after --to latest: at the end, as by default).',
   ],
   run,
 };

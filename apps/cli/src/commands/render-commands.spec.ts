@@ -1,6 +1,8 @@
 import { Permission, type ClusterInfo, type TopicRoute } from '@apogee/routing';
 import { renderOutcomes } from '../broker-outcomes';
 import { clusterStatusJson, renderClusterStatus } from './cluster-status.command';
+import { groupProgressJson, renderGroupProgress } from './group-progress.command';
+import { renderResetOffset } from './group-reset-offset.command';
 import { renderTopicList } from './topic-list.command';
 import { renderTopicRoute, topicRouteJson } from './topic-route.command';
 
@@ -117,5 +119,51 @@ describe('per-broker outcomes', () => {
         'broker-b  -               FAILED\n' +
         '\nbroker-b: no live master\n  hint: retry later\n',
     );
+  });
+});
+
+describe('broadcast group output', () => {
+  const broker = { brokerName: 'broker-a', address: '127.0.0.1:8081' };
+  const queue = { topic: 'news', min_offset: '0', max_offset: '4', inflight: 0, lag_seconds: 0, consumed: true };
+
+  it('shows a CLIENT column in group progress, and the client id in JSON', () => {
+    const value = {
+      group: 'fanout',
+      queues: [
+        { ...queue, queue_id: 0, committed_offset: '4', next_offset: '4', lag: '0', client_id: 'a@1@0@0' },
+        { ...queue, queue_id: 0, committed_offset: '1', next_offset: '4', lag: '3', inflight: 3, client_id: 'b@1@0@0' },
+      ],
+    };
+    const outcomes = [{ ...broker, result: 'read' as const, value }];
+    const text = renderGroupProgress({ nameserver: 'ns:9876', group: 'fanout' }, outcomes);
+    expect(text).toMatch(/^BROKER\s+CLIENT\s+TOPIC\s+QUEUE\s+COMMITTED/m);
+    expect(text).toMatch(/^broker-a\s+b@1@0@0\s+news\s+0\s+1\s+4\s+3\s+3\s/m);
+    expect(text).toContain('Broadcast group: each client has its own position');
+    const json = groupProgressJson({ nameserver: 'ns:9876', group: 'fanout' }, outcomes) as { brokers: Array<{ queues: object[] }> };
+    expect(json.brokers[0].queues.map((q) => (q as { clientId?: string }).clientId)).toEqual(['a@1@0@0', 'b@1@0@0']);
+  });
+
+  it('keeps the columns of a normal group unchanged', () => {
+    const value = { group: 'billing', queues: [{ ...queue, queue_id: 0, committed_offset: '4', next_offset: '4', lag: '0' }] };
+    const text = renderGroupProgress({ nameserver: 'ns:9876', group: 'billing' }, [{ ...broker, result: 'read', value }]);
+    expect(text).toMatch(/^BROKER\s+TOPIC\s+QUEUE\s+COMMITTED/m);
+  });
+
+  it('names each client and the new clients in reset-offset', () => {
+    const value = {
+      group: 'fanout',
+      topic: 'news',
+      broadcast: true,
+      queues: [
+        { queue_id: 0, old_committed_offset: '4', new_offset: '0', dropped_inflight: 1, client_id: 'a@1@0@0' },
+        { queue_id: 0, new_offset: '0', dropped_inflight: 0 },
+      ],
+    };
+    const input = { nameserver: 'ns:9876', group: 'fanout', topic: 'news', to: { kind: 'earliest' as const } };
+    const text = renderResetOffset(input, [{ ...broker, result: 'reset', value }]);
+    expect(text).toMatch(/^BROKER\s+CLIENT\s+QUEUE\s+COMMITTED OFFSET\s+IN-FLIGHT DROPPED$/m);
+    expect(text).toMatch(/^broker-a\s+a@1@0@0\s+0\s+4 → 0\s+1$/m);
+    expect(text).toMatch(/^broker-a\s+\(new clients\)\s+0\s+- → 0\s+0$/m);
+    expect(text).toContain('clients that appear later start at the new offset');
   });
 });
