@@ -6,7 +6,7 @@ import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-node
 import { createBrokerAdminClient, ERROR_CODE_METADATA_KEY, type BrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
 
 // BrokerAdmin.GroupProgress over real gRPC, with the official Node Producer and SimpleConsumer:
 // committed / next / max offsets, lag in messages and seconds, and in-flight counts per queue.
@@ -53,8 +53,7 @@ describe('GroupProgress', () => {
   }, 30_000);
 
   afterAll(async () => {
-    await consumer?.shutdown();
-    await producer?.shutdown();
+    await shutdownClients([consumer, producer]);
     admin?.close();
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });

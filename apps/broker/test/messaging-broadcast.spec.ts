@@ -5,7 +5,7 @@ import { ConsumeResult, Producer, PushConsumer, SimpleConsumer, type MessageView
 import { createBrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, type RawV2Client, type ReceiveFrame } from './v2-raw-client';
 
 // Broadcast groups (GroupConfig.broadcast, consumer/broadcast-state.ts) with the official
@@ -88,7 +88,7 @@ describe('broadcast groups with the official Node clients', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.shutdown().catch(() => undefined)));
+    await shutdownClients(clients);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   }, 20_000);
@@ -174,7 +174,7 @@ describe('broadcast groups with the official Node PushConsumer', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.shutdown().catch(() => undefined)));
+    await shutdownClients(clients);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   }, 15_000);
@@ -257,7 +257,7 @@ describe('offsets, reset and progress of a broadcast group', () => {
 
   afterAll(async () => {
     for (const raw of raws) raw.close();
-    await Promise.all(clients.map((client) => client.shutdown().catch(() => undefined)));
+    await shutdownClients(clients);
     admin?.close();
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
@@ -356,7 +356,7 @@ describe('broadcast positions across a broker restart', () => {
 
   afterAll(async () => {
     for (const raw of raws) raw.close();
-    for (const client of clients) await client.shutdown().catch(() => undefined);
+    await shutdownClients(clients);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });

@@ -6,7 +6,7 @@ import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { createBrokerAdminClient } from '@apogee/protocol';
 import { spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 import { portOf, stopProcess } from './registration-fixture';
-import { quietClientLogger, shutdownClient } from './standalone-broker';
+import { quietClientLogger, shutdownClients } from './standalone-broker';
 
 // A broker process in SYNC flush mode (a send is answered after fdatasync, and so is every ack)
 // is SIGKILLed while an official Node producer keeps sending and a SimpleConsumer keeps
@@ -28,9 +28,9 @@ describe('a broker killed and restarted mid-stream', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'apogee-broker-kill-'));
   });
   afterAll(async () => {
-    // shutdownClient: the clients' Telemetry streams failed at the kill; one re-opened after a plain
+    // shutdownClients: the clients' Telemetry streams failed at the kill; one re-opened after a plain
     // shutdown() would keep jest from exiting
-    for (const client of clients.reverse()) await shutdownClient(client).catch(() => undefined);
+    await shutdownClients(clients.reverse());
     if (broker) await stopProcess(broker);
     await rm(dir, { recursive: true, force: true });
   });

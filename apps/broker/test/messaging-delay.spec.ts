@@ -7,7 +7,7 @@ import { waitFor } from '@apogee/testing';
 import type { BrokerConfig } from '../src/config';
 import type { RunningBroker } from '../src/start-broker';
 import { decodeRecallHandle, encodeRecallHandle } from '../src/timer/recall-handle';
-import { quietClientLogger, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client } from './v2-raw-client';
 
 // Delay messages and RecallMessage with the official Node client (rocketmq-client-nodejs)
@@ -100,8 +100,7 @@ describe('delay messages with the official Node client', () => {
   }, 15_000);
 
   afterAll(async () => {
-    for (const c of consumers) await c.shutdown();
-    await producer?.shutdown();
+    await shutdownClients([...consumers, producer]);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });
@@ -205,8 +204,7 @@ describe('delay messages across a broker restart', () => {
   let consumer: SimpleConsumer | undefined;
 
   afterEach(async () => {
-    await consumer?.shutdown();
-    await producer?.shutdown();
+    await shutdownClients([consumer, producer]);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });

@@ -7,7 +7,7 @@ import { spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 import { decodeReceiptHandle } from '../src/consumer/receipt-handle';
 import { placementIn } from '../src/messaging/fifo-owner';
 import { stopProcess } from './registration-fixture';
-import { quietClientLogger } from './standalone-broker';
+import { quietClientLogger, shutdownClients } from './standalone-broker';
 import { createRawV2Client, wireMessage, type RawV2Client } from './v2-raw-client';
 
 // A FIFO topic on two broker processes registered with one nameserver process. Producers reach
@@ -85,7 +85,7 @@ describe('FIFO order across two brokers, whichever broker a message group is sen
   });
 
   afterAll(async () => {
-    for (const client of clients.reverse()) await client.shutdown().catch(() => undefined);
+    await shutdownClients(clients.reverse());
     for (const client of raws) client.close();
     for (const service of processes.reverse()) await stopProcess(service);
     await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-node
 import { createBrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
 
 // FIFO consumption with the official Node client: a FIFO topic, a FIFO group, several message
 // groups. A queue with a message in flight gives nothing more until it is acked; every message
@@ -54,8 +54,7 @@ describe('FIFO consumption with the official Node SimpleConsumer', () => {
   }, 15_000);
 
   afterAll(async () => {
-    await consumer?.shutdown();
-    await producer?.shutdown();
+    await shutdownClients([consumer, producer]);
     await broker?.stop();
     await rm(root, { recursive: true, force: true });
   });

@@ -9,7 +9,7 @@ import { openBrokerStore } from '../src/open-store';
 import { startBroker, type RunningBroker } from '../src/start-broker';
 import { silentLogger } from './metadata-fixture';
 import { createRawV2Client, wireMessage, type RawV2Client } from './v2-raw-client';
-import { quietClientLogger, standaloneConfig } from './standalone-broker';
+import { quietClientLogger, shutdownClients, standaloneConfig } from './standalone-broker';
 
 // The official RocketMQ 5 Node client (rocketmq-client-nodejs) producing to a broker started
 // in-process on free ports: route, telemetry Settings handshake, sends, errors, shutdown.
@@ -73,7 +73,7 @@ describe('MessagingService with the official Node producer (auto-create on)', ()
 
   afterAll(async () => {
     raw?.close();
-    await producer?.shutdown();
+    await shutdownClients([producer]);
     await stop(started);
   });
 
@@ -228,7 +228,7 @@ describe('MessagingService with auto-create off', () => {
   });
 
   afterAll(async () => {
-    await producer?.shutdown();
+    await shutdownClients([producer]);
     await stop(started);
   });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Producer } from 'rocketmq-client-nodejs';
 import { createBrokerAdminClient } from '@apogee/protocol';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, type RawV2Client } from './v2-raw-client';
 
 // The offset-based pull RPCs (PullMessage, GetOffset, UpdateOffset) against a broker started
@@ -112,7 +112,7 @@ describe('PullMessage, GetOffset and UpdateOffset', () => {
 
   afterAll(async () => {
     raw?.close();
-    await producer?.shutdown();
+    await shutdownClients([producer]);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });

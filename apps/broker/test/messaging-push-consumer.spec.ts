@@ -5,7 +5,7 @@ import { ConsumeResult, Producer, PushConsumer, type MessageView } from 'rocketm
 import { createBrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, type RawV2Client } from './v2-raw-client';
 
 // The official RocketMQ 5 Node PushConsumer (rocketmq-client-nodejs) against a broker started
@@ -73,8 +73,7 @@ describe('MessagingService with the official Node PushConsumer', () => {
 
   afterAll(async () => {
     raw?.close();
-    await Promise.all(consumers.map((consumer) => consumer.shutdown()));
-    await producer?.shutdown();
+    await shutdownClients([...consumers, producer]);
     await broker?.stop();
     await rm(dataDir, { recursive: true, force: true });
   }, 15_000);

@@ -5,7 +5,7 @@ import { ConsumeResult, Producer, PushConsumer, SimpleConsumer, type MessageView
 import { createBrokerAdminClient, type AdminResetOffsetRequest, type BrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
 
 // Backtracking (BrokerAdmin.ResetOffset) seen by the official Node SimpleConsumer: after a reset
 // to a time, to the earliest or to the latest offset, the group receives exactly the messages
@@ -40,8 +40,7 @@ describe('ResetOffset with the official Node SimpleConsumer and PushConsumer', (
   };
 
   const stop = async (): Promise<void> => {
-    await consumer?.shutdown();
-    await producer?.shutdown();
+    await shutdownClients([consumer, producer]);
     admin?.close();
     await broker?.stop();
     consumer = producer = admin = broker = undefined;

@@ -6,7 +6,7 @@ import { FilterType } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/defi
 import { createBrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, type RawV2Client, type ReceiveFrame } from './v2-raw-client';
 
 // The official RocketMQ 5 Node SimpleConsumer (rocketmq-client-nodejs) against a broker started
@@ -109,8 +109,7 @@ describe('MessagingService with the official Node SimpleConsumer', () => {
 
   afterAll(async () => {
     raw?.close();
-    for (const consumer of consumers) await consumer.shutdown();
-    await producer?.shutdown();
+    await shutdownClients([...consumers, producer]);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });
@@ -275,7 +274,7 @@ describe('SimpleConsumer across a broker restart on the same data directory', ()
   });
 
   afterAll(async () => {
-    for (const client of clients) await client.shutdown().catch(() => undefined);
+    await shutdownClients(clients);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });

@@ -7,7 +7,7 @@ import { createBrokerAdminClient, type AdminMessageType } from '@apogee/protocol
 import { waitFor } from '@apogee/testing';
 import type { BrokerConfig } from '../src/config';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
+import { quietClientLogger, shutdownClients, startSimpleConsumer, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, wireMessage } from './v2-raw-client';
 
 // Transactional messages with the official Node client (rocketmq-client-nodejs) against a broker
@@ -130,8 +130,7 @@ describe('transactional messages with the official Node client', () => {
   }, 15_000);
 
   afterAll(async () => {
-    for (const c of consumers) await c.shutdown();
-    await producer?.shutdown();
+    await shutdownClients([...consumers, producer]);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });
@@ -242,8 +241,7 @@ describe('an open transaction across a broker restart', () => {
   let consumer: SimpleConsumer | undefined;
 
   afterAll(async () => {
-    await consumer?.shutdown();
-    for (const p of producers) await p.shutdown();
+    await shutdownClients([consumer, ...producers]);
     await broker?.stop();
     if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });

@@ -5,7 +5,7 @@ import { ConsumeResult, Producer, PushConsumer, SimpleConsumer, type MessageView
 import { createBrokerAdminClient, createNameServerClient } from '@apogee/protocol';
 import { spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 import { stopProcess } from './registration-fixture';
-import { quietClientLogger } from './standalone-broker';
+import { quietClientLogger, shutdownClients } from './standalone-broker';
 
 // A topic on two broker processes registered with one nameserver process. The official Node
 // consumers are given ONE access point (broker A); the route it answers (the nameserver's view)
@@ -64,7 +64,7 @@ describe('a topic on two brokers, consumed through one access point', () => {
   });
 
   afterAll(async () => {
-    for (const client of clients.reverse()) await client.shutdown().catch(() => undefined);
+    await shutdownClients(clients.reverse());
     for (const service of processes.reverse()) await stopProcess(service);
     await rm(dir, { recursive: true, force: true });
   });

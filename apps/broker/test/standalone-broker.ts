@@ -53,3 +53,11 @@ export async function shutdownClient(client: { shutdown(): Promise<void> }): Pro
     internals.rpcClientManager.close();
   }
 }
+
+/**
+ * Test cleanup: shuts every client down for good (shutdownClient), one after another, going on
+ * past a client that fails (its broker may be gone already), so the rest of the cleanup runs.
+ */
+export async function shutdownClients(clients: Iterable<{ shutdown(): Promise<void> } | undefined>): Promise<void> {
+  for (const client of clients) if (client !== undefined) await shutdownClient(client).catch(() => undefined);
+}
