@@ -8,32 +8,20 @@
  * pulled one (PullMessage) has neither — pull consumers track offsets, not handles —
  * and is always delivery attempt 1.
  *
- * Built as a proto-loader object (serialized by grpc-js on write). A later hot-path version can
- * splice pre-encoded bytes instead (body and properties straight from the commit log).
+ * This is the proto-loader object form, used where a Message rides in an object-serialized
+ * answer (the Telemetry RecoverOrphanedTransactionCommand). ReceiveMessage and PullMessage
+ * stream the same Message encoded by hand (delivered-frame.ts); delivered-frame.spec.ts holds
+ * the two byte for byte equal, so a change here needs the same change there.
  */
 import { createHash } from 'node:crypto';
 import type { TopicConfig } from '@apogee/routing';
 import type { StoredMessage } from '@apogee/storage';
 import { DLQ_ORIGIN_MESSAGE_ID_PROPERTY, DLQ_ORIGIN_TOPIC_PROPERTY } from '../consumer/dead-letter-queue';
 import { DELIVER_MS_PROPERTY } from '../timer/timer-message';
-import type { PoppedMessage } from '../consumer/pop-consumption';
 import { MESSAGE_GROUP_PROPERTY, RESERVED_PROPERTY_NAMES } from './reserved-properties';
-import { durationOf, timestampOf, type WireDeliveredMessage } from './v2-wire';
+import { timestampOf, type WireDeliveredMessage } from './v2-wire';
 
-export function deliveredMessage(popped: PoppedMessage, topic: TopicConfig, invisibleDurationMs: number): WireDeliveredMessage {
-  const message = pulledMessage(popped.message, topic);
-  return {
-    ...message,
-    system_properties: {
-      ...message.system_properties,
-      receipt_handle: popped.receiptHandle,
-      invisible_duration: durationOf(invisibleDurationMs),
-      delivery_attempt: popped.deliveryAttempt,
-    },
-  };
-}
-
-/** A message read by offset (PullMessage): no receipt handle, no invisible duration, attempt 1. */
+/** A message as PullMessage delivers it: no receipt handle, no invisible duration, attempt 1. */
 export function pulledMessage(message: StoredMessage, topic: TopicConfig): WireDeliveredMessage {
   const system = message.properties;
   const messageGroup = system[MESSAGE_GROUP_PROPERTY];

@@ -9,7 +9,7 @@
  * message group's owner broker (fifo-router.ts); the channels to other brokers close in close().
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadMessagingService, MESSAGING_SERVICE_NAME } from '@apogee/protocol';
+import { MESSAGING_SERVICE_NAME } from '@apogee/protocol';
 import type { Clock, GrpcServiceRegistration, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import type { BrokerConfig } from '../config';
@@ -19,6 +19,7 @@ import { BrokerForwarder } from './broker-forwarder';
 import { ClientRegistry } from './client-registry';
 import { pulledMessage } from './delivered-message';
 import { endTransactionHandler } from './end-transaction.handler';
+import { messagingServerDefinition } from './frame-service';
 import { FifoOwners } from './fifo-owner';
 import { FifoRouter } from './fifo-router';
 import { heartbeatHandler } from './heartbeat.handler';
@@ -135,7 +136,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
     ...deps.moreHandlers,
   };
   return {
-    registration: { name: MESSAGING_SERVICE_NAME, definition: loadMessagingService().service, implementation },
+    registration: { name: MESSAGING_SERVICE_NAME, definition: messagingServerDefinition(), implementation },
     clients,
     checkTransaction: (check) => {
       const topic = metadata.topics.get(check.message.topic);

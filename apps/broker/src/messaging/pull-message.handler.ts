@@ -34,11 +34,12 @@ import type { MessageFilter } from '../consumer/message-filter';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import type { ArrivalNotifier } from './arrival-notifier';
-import { pulledMessage } from './delivered-message';
+import { nextOffsetFrame, pulledFrame } from './delivered-frame';
+import { pullStatusFrame } from './frame-service';
 import { checkOffsetInRange, nearestValidOffset, offsetOf, resolvePullQueue, type PullQueue } from './pull-queue';
 import { DEADLINE_RESERVE_MS, filterOf, MAX_BATCH_SIZE, MAX_POLLING_MS } from './receive-message.handler';
 import { clientIdOf, deadlineMsOf, v2RefusalOf } from './v2-unary';
-import { millisOf, type WirePullMessageRequest, type WirePullMessageResponse } from './v2-wire';
+import { millisOf, type WirePullMessageRequest } from './v2-wire';
 
 export interface PullMessageDeps {
   readonly topics: Pick<TopicRegistry, 'get'>;
@@ -63,11 +64,12 @@ interface PullAnswer {
   readonly nextOffset?: number;
 }
 
-type Call = ServerWritableStream<WirePullMessageRequest, WirePullMessageResponse>;
+/** Writes pre-encoded PullMessageResponse frames (frame-service.ts). */
+type Call = ServerWritableStream<WirePullMessageRequest, Buffer>;
 
 const NO_MESSAGE: V2Status = { code: 'MESSAGE_NOT_FOUND', message: 'no new message' };
 
-export function pullMessageHandler(deps: PullMessageDeps): handleServerStreamingCall<WirePullMessageRequest, WirePullMessageResponse> {
+export function pullMessageHandler(deps: PullMessageDeps): handleServerStreamingCall<WirePullMessageRequest, Buffer> {
   return (call) => {
     serve(deps, call).catch((err: unknown) => {
       deps.logger.error({ err, method: 'PullMessage' }, 'answering failed');
@@ -94,11 +96,11 @@ async function serve(deps: PullMessageDeps, call: Call): Promise<void> {
     answer = { status: v2RefusalOf(err, 'PullMessage', deps.logger), messages: [] };
   }
   if (cancelled) return;
-  call.write({ status: answer.status });
+  call.write(pullStatusFrame(answer.status));
   if (params !== undefined) {
-    for (const message of answer.messages) call.write({ message: pulledMessage(message, params.topic) });
+    for (const message of answer.messages) call.write(pulledFrame(message, params.topic));
   }
-  if (answer.nextOffset !== undefined) call.write({ next_offset: String(answer.nextOffset) });
+  if (answer.nextOffset !== undefined) call.write(nextOffsetFrame(answer.nextOffset));
   call.end();
 }
 

@@ -41,9 +41,10 @@ import { compileFilter, type MessageFilter } from '../consumer/message-filter';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import type { ArrivalNotifier } from './arrival-notifier';
-import { deliveredMessage } from './delivered-message';
+import { deliveredFrame, deliveryTimestampFrame } from './delivered-frame';
+import { receiveStatusFrame } from './frame-service';
 import { clientIdOf, deadlineMsOf, v2RefusalOf } from './v2-unary';
-import { millisOf, timestampOf, type WireReceiveMessageRequest, type WireReceiveMessageResponse } from './v2-wire';
+import { millisOf, type WireReceiveMessageRequest } from './v2-wire';
 
 export const MAX_BATCH_SIZE = 32;
 export const MIN_INVISIBLE_DURATION_MS = 10_000;
@@ -82,9 +83,10 @@ interface ReceiveParams {
   readonly pollUntilMs: number;
 }
 
-type Call = ServerWritableStream<WireReceiveMessageRequest, WireReceiveMessageResponse>;
+/** Writes pre-encoded ReceiveMessageResponse frames (frame-service.ts). */
+type Call = ServerWritableStream<WireReceiveMessageRequest, Buffer>;
 
-export function receiveMessageHandler(deps: ReceiveMessageDeps): handleServerStreamingCall<WireReceiveMessageRequest, WireReceiveMessageResponse> {
+export function receiveMessageHandler(deps: ReceiveMessageDeps): handleServerStreamingCall<WireReceiveMessageRequest, Buffer> {
   const rotation = new Map<string, number>();
   const starting = new Map<string, Promise<unknown>>();
   return (call) => {
@@ -120,12 +122,12 @@ async function serve(deps: ReceiveMessageDeps, rotation: Map<string, number>, st
     if (params !== undefined) await release(deps, params, popped);
     return;
   }
-  call.write({ status });
+  call.write(receiveStatusFrame(status));
   if (params !== undefined) {
-    for (const message of popped) call.write({ message: deliveredMessage(message, params.topic, params.invisibleDurationMs) });
+    for (const message of popped) call.write(deliveredFrame(message, params.topic, params.invisibleDurationMs));
     if (call.request.auto_renew) holdLeases(deps, clientId, params, popped);
   }
-  call.write({ delivery_timestamp: timestampOf(deps.clock.now()) });
+  call.write(deliveryTimestampFrame(deps.clock.now()));
   call.end();
 }
 

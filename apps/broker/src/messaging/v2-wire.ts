@@ -191,12 +191,6 @@ export interface WireDeliveredMessage {
   body: Buffer;
 }
 
-/** One frame of the ReceiveMessage stream: exactly one of the three. */
-export type WireReceiveMessageResponse =
-  | { status: V2Status }
-  | { message: WireDeliveredMessage }
-  | { delivery_timestamp: WireTimestamp };
-
 /** The queue PullMessage, GetOffset and UpdateOffset name: topic and queue id (taken literally). */
 export interface WireOffsetQueue {
   topic?: WireResource;
@@ -213,9 +207,6 @@ export interface WirePullMessageRequest {
   filter_expression?: WireFilterExpression;
   long_polling_timeout?: WireDuration;
 }
-
-/** One frame of the PullMessage stream: exactly one of the three. */
-export type WirePullMessageResponse = { status: V2Status } | { message: WireDeliveredMessage } | { next_offset: string };
 
 export interface WireGetOffsetRequest {
   group?: WireResource;

@@ -1,0 +1,36 @@
+/**
+ * MessagingService as this broker serves it: the proto-loader definition (loadMessagingService),
+ * except that ReceiveMessage and PullMessage write pre-encoded frames — Buffers passed through an
+ * identity responseSerialize (NODE-PERFORMANCE.md §5b, §7). Every write of those two streams must
+ * be a Buffer (their handlers are typed so): message frames and delivery_timestamp / next_offset
+ * come from delivered-frame.ts, the one status frame per call from proto-loader's own serializer.
+ * Requests are still decoded by proto-loader; clients (tests, tools) keep loadMessagingService.
+ */
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { loadMessagingService, type V2Status } from '@apogee/protocol';
+
+let cached: ServiceDefinition | undefined;
+
+const identity = (frame: Buffer): Buffer => frame;
+
+/** The definition the broker registers; built once. */
+export function messagingServerDefinition(): ServiceDefinition {
+  if (cached !== undefined) return cached;
+  const service = loadMessagingService().service;
+  cached = {
+    ...service,
+    ReceiveMessage: { ...service.ReceiveMessage, responseSerialize: identity },
+    PullMessage: { ...service.PullMessage, responseSerialize: identity },
+  };
+  return cached;
+}
+
+/** `ReceiveMessageResponse{status}`. */
+export function receiveStatusFrame(status: V2Status): Buffer {
+  return loadMessagingService().service.ReceiveMessage.responseSerialize({ status });
+}
+
+/** `PullMessageResponse{status}`. */
+export function pullStatusFrame(status: V2Status): Buffer {
+  return loadMessagingService().service.PullMessage.responseSerialize({ status });
+}
