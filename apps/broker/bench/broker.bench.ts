@@ -134,8 +134,16 @@ async function main(): Promise<void> {
         if (fill.failedRequests) throw new Error(`backlog fill: ${fill.failedRequests} failed requests: ${fill.firstError}`);
         details.push(`broker c: backlog of ${fill.messages} filled at ${fmt(fill.msgsPerSec)} msg/s`);
         progress(`broker: (c) draining with ${cfg.receivers} receivers, batch 32, ack ${cfg.ackEach ? 'per message' : 'per batch'}`);
+        const brokerCpu0 = broker.cpuSeconds();
+        const loadCpu0 = process.cpuUsage();
         const r = await drain(clients.slice(0, cfg.receivers), `bench-c-${runTag}`, topic, fill.messages, 32, cfg.ackEach);
+        const brokerCpu = broker.cpuSeconds() - brokerCpu0;
+        const loadCpu = process.cpuUsage(loadCpu0);
         details.push(`broker c: drained ${r.received} (acked ${r.acked}) in ${r.seconds.toFixed(1)} s${r.note ? ` — ${r.note}` : ''}`);
+        details.push(
+          `broker c: broker ${cores(brokerCpu, r.seconds)}, ${((brokerCpu * 1e6) / r.received).toFixed(0)} µs CPU per message; ` +
+            `receivers (this process) ${cores((loadCpu.user + loadCpu.system) / 1e6, r.seconds)}`,
+        );
         table.push({ measure: `c drain ${fmt(cfg.backlog)} backlog, msg/s`, result: fmt(r.msgsPerSec), target: '≥ 60,000', verdict: verdict(r.msgsPerSec >= 60_000) });
       } finally {
         clients.forEach((c) => c.close());

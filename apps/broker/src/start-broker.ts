@@ -74,6 +74,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       brokerName: config.brokerName,
       clock: systemClock,
       deadLetters: new DeadLetterQueue(store, metadata.topics),
+      stateDurability: config.flushMode === 'SYNC' ? 'sync' : 'written',
     });
     const advertisedAddress = (): string => advertisedAddressOf(config, boundPort);
     timer = await TimerStore.open({

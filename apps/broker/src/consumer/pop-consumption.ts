@@ -17,7 +17,8 @@
  * and new messages follow only when none is left in flight. Order therefore holds per queue, and
  * so per message group (the producer side routes a message group to one queue).
  *
- * Durability: every call resolves only after its change is fdatasync-ed, the in-flight change
+ * Durability: every call resolves only after its change is durable under `stateDurability` (the
+ * broker's flush mode: fdatasync-ed under SYNC, written under ASYNC), the in-flight change
  * (one batch record per pop, inflight-store.ts) and the position in one table record, so a crash
  * leaves both or neither. Calls on one queue of one group run one at a time; acks that arrive
  * while one runs are committed together (one record). After a restart: acked messages stay
@@ -49,6 +50,12 @@ export interface PopConsumptionOptions {
   readonly maxInflightPerQueue?: number;
   /** Where messages go that used up their delivery attempts, or that a consumer forwards. */
   readonly deadLetters: DeadLetterSink;
+  /**
+   * When a pop, ack or invisibility change resolves: 'sync' (default) once fdatasync-ed; 'written'
+   * once written to the state table's journal, synced within its deferredSyncMs — the broker's
+   * choice under ASYNC flush, where the messages themselves are acknowledged the same way.
+   */
+  readonly stateDurability?: 'sync' | 'written';
 }
 
 export interface PopRequest extends QueueRef {
@@ -266,7 +273,10 @@ export class PopConsumption {
     const plan = this.inflight.plan(ref, removed, added);
     const position = positionFor(plan.bounds);
     const positionEntry = this.offsets.positionEntry(ref, position);
-    await this.offsets.table.update({ set: positionEntry === undefined ? plan.set : [...plan.set, positionEntry], delete: plan.delete });
+    await this.offsets.table.update(
+      { set: positionEntry === undefined ? plan.set : [...plan.set, positionEntry], delete: plan.delete },
+      { durability: this.options.stateDurability ?? 'sync' },
+    );
     plan.apply();
     return position;
   }

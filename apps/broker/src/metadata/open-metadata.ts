@@ -18,12 +18,13 @@ export interface BrokerMetadata {
   close(): Promise<void>;
 }
 
-export type MetadataConfig = Pick<BrokerConfig, 'dataDir' | 'autoCreateTopics' | 'autoCreateGroups'>;
+export type MetadataConfig = Pick<BrokerConfig, 'dataDir' | 'autoCreateTopics' | 'autoCreateGroups'> & Partial<Pick<BrokerConfig, 'flushIntervalMs'>>;
 
 /** Opens (recovering after a crash) <dataDir>/meta and its `topics` and `groups` tables. */
 export async function openBrokerMetadata(config: MetadataConfig, logger: Logger): Promise<BrokerMetadata> {
   const dir = path.join(config.dataDir, 'meta');
-  const store = await MetadataStore.open(dir);
+  // 'written' records (POP state under ASYNC flush) are synced as often as the commit log
+  const store = await MetadataStore.open(dir, { deferredSyncMs: config.flushIntervalMs });
   try {
     const topicTable = await store.table<TopicConfig>(TOPICS_TABLE);
     const groupTable = await store.table<GroupConfig>(GROUPS_TABLE);

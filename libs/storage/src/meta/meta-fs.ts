@@ -3,7 +3,7 @@
  * any one of them fail; and the one durable-replace routine (tmp + fsync + rename + fsync dir).
  * Node's `fs.promises` is the production implementation.
  */
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, writeSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { StorageError, type StorageErrorCode } from '../errors';
@@ -39,8 +39,20 @@ export const nodeMetaFileSystem: MetaFileSystem = {
   mkdir: (dir, options) => fsp.mkdir(dir, options),
 };
 
+/**
+ * Journal records up to this size are written with one synchronous pwrite on the caller's thread:
+ * a small write into the page cache costs a few µs there, while an async one is a threadpool
+ * round trip (30–40 µs of CPU, NODE-PERFORMANCE.md §1) and a wake-up that stalls a busy loop.
+ */
+const SYNC_WRITE_MAX_BYTES = 64 * 1024;
+
 /** Writes all of `buffer` at `position`, looping over short writes. */
 export async function writeFully(handle: MetaFileHandle, buffer: Buffer, position: number): Promise<void> {
+  const fd = (handle as { fd?: unknown }).fd; // a real FileHandle (tests pass wrappers without one)
+  if (typeof fd === 'number' && buffer.length <= SYNC_WRITE_MAX_BYTES) {
+    for (let done = 0; done < buffer.length; ) done += writeSync(fd, buffer, done, buffer.length - done, position + done);
+    return;
+  }
   let done = 0;
   while (done < buffer.length) {
     const { bytesWritten } = await handle.write(buffer, done, buffer.length - done, position + done);

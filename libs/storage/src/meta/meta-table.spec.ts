@@ -84,7 +84,8 @@ describe('MetaTable', () => {
     expect([...table.entries()]).toEqual([['c', 3]]);
   });
 
-  it('group-commits the writes of one event-loop turn: one write, one fdatasync', async () => {
+  /** A file system that counts journal writes and fdatasyncs. */
+  function countingFs(): { calls: { write: number; datasync: number }; fs: MetaFileSystem } {
     const calls = { write: 0, datasync: 0 };
     const counting: MetaFileSystem = {
       ...nodeMetaFileSystem,
@@ -99,11 +100,45 @@ describe('MetaTable', () => {
         };
       },
     };
+    return { calls, fs: counting };
+  }
+
+  it('group-commits the writes of one event-loop turn: one write, one fdatasync', async () => {
+    const { calls, fs: counting } = countingFs();
     const table = await openTable<number>({ fs: counting });
     calls.write = 0;
     await Promise.all(Array.from({ length: 100 }, (_, i) => table.set(`k${i}`, i)));
     expect(calls).toEqual({ write: 1, datasync: 1 });
     expect(table.size).toBe(100);
+  });
+
+  it("resolves 'written' records after the write and syncs them later, with the next 'sync' record or on close", async () => {
+    const { calls, fs: counting } = countingFs();
+    const table = await MetaTable.open<number>(dir, 'offsets', { fs: counting, deferredSyncMs: 60_000 });
+    open.push(table as MetaTable<unknown>);
+    calls.write = calls.datasync = 0;
+    await table.update({ set: [['a', 1]] }, { durability: 'written' });
+    expect(table.get('a')).toBe(1);
+    expect(calls).toEqual({ write: 1, datasync: 0 });
+    await table.set('b', 2); // 'sync': covers 'a' too
+    expect(calls).toEqual({ write: 2, datasync: 1 });
+    await table.update({ set: [['c', 3]] }, { durability: 'written' });
+    await table.close();
+    expect(calls).toEqual({ write: 3, datasync: 2 });
+    const again = await openTable<number>();
+    expect([...again.entries()]).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+  });
+
+  it("syncs a 'written' record within deferredSyncMs", async () => {
+    const { calls, fs: counting } = countingFs();
+    const table = await MetaTable.open<number>(dir, 'offsets', { fs: counting, deferredSyncMs: 20 });
+    open.push(table as MetaTable<unknown>);
+    calls.datasync = 0;
+    await table.update({ set: [['a', 1]] }, { durability: 'written' });
+    expect(calls.datasync).toBe(0);
+    const deadline = Date.now() + 5_000;
+    while (calls.datasync === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(calls.datasync).toBe(1);
   });
 
   it('rejects bad keys and values without touching the journal', async () => {

@@ -11,6 +11,13 @@
  * after that fdatasync, and only then is the mutation applied to the in-memory map: reads
  * (`get`, `has`, `entries`, `size`) are synchronous and see durable state only.
  *
+ * Durability per mutation (`MetaWriteOptions.durability`): 'sync' (the default) as above; 'written'
+ * resolves once the record is written to the journal (in the page cache: it survives the process
+ * being killed, not the machine losing power), and its fdatasync follows within
+ * `deferredSyncMs` or with the next 'sync' record, whichever comes first — the guarantee of an
+ * ASYNC-flushed commit log, for state that follows the messages' flush mode. Order is kept: a
+ * 'sync' record is synced with every record before it. close() syncs what is still unsynced.
+ *
  * Compaction runs in the same queue, between batches, once the journal outgrows both
  * `compactJournalBytes` and `compactSnapshotRatio` × the last snapshot: the map (which is exactly
  * the durable state at that point) becomes a new snapshot naming a new, empty journal.
@@ -48,11 +55,20 @@ export interface MetaTableOptions {
   readonly compactJournalBytes?: number;
   /** …and this multiple of the last snapshot's size (default 2). */
   readonly compactSnapshotRatio?: number;
+  /** Most ms a 'written' record waits for its fdatasync (default 500, an ASYNC commit log's flush interval). */
+  readonly deferredSyncMs?: number;
   /** File-system calls; tests inject failures here. */
   readonly fs?: MetaFileSystem;
 }
 
-type CompactionPolicy = Required<Pick<MetaTableOptions, 'compactJournalBytes' | 'compactSnapshotRatio'>>;
+type CompactionPolicy = Required<Pick<MetaTableOptions, 'compactJournalBytes' | 'compactSnapshotRatio' | 'deferredSyncMs'>>;
+
+export const DEFAULT_DEFERRED_SYNC_MS = 500;
+
+/** How durable a mutation is when its promise resolves (see the header). */
+export interface MetaWriteOptions {
+  readonly durability?: 'sync' | 'written';
+}
 
 interface Waiter {
   readonly resolve: () => void;
@@ -62,6 +78,7 @@ interface Waiter {
 interface QueuedRecord extends Waiter {
   readonly record: Buffer;
   readonly mutations: readonly DecodedMutation[];
+  readonly sync: boolean;
 }
 
 export class MetaTable<T = unknown> {
@@ -71,6 +88,10 @@ export class MetaTable<T = unknown> {
   private failure: StorageError | undefined;
   private closing: Promise<void> | undefined;
   private journalBytes: number;
+  /** Journal bytes written but not yet fdatasync-ed ('written' records). */
+  private unsynced = false;
+  private syncRequested = false;
+  private syncTimer: NodeJS.Timeout | undefined;
 
   private readonly entriesByKey: Map<string, unknown>;
   private journal: MetaFileHandle;
@@ -103,9 +124,10 @@ export class MetaTable<T = unknown> {
     const policy: CompactionPolicy = {
       compactJournalBytes: options.compactJournalBytes ?? DEFAULT_COMPACT_JOURNAL_BYTES,
       compactSnapshotRatio: options.compactSnapshotRatio ?? DEFAULT_COMPACT_SNAPSHOT_RATIO,
+      deferredSyncMs: options.deferredSyncMs ?? DEFAULT_DEFERRED_SYNC_MS,
     };
-    if (!(policy.compactJournalBytes > 0) || !(policy.compactSnapshotRatio >= 0)) {
-      throw new StorageError('INVALID_CONFIG', 'compactJournalBytes must be > 0 and compactSnapshotRatio >= 0');
+    if (!(policy.compactJournalBytes > 0) || !(policy.compactSnapshotRatio >= 0) || !(policy.deferredSyncMs >= 0)) {
+      throw new StorageError('INVALID_CONFIG', 'compactJournalBytes must be > 0, compactSnapshotRatio and deferredSyncMs >= 0');
     }
     const fs = options.fs ?? nodeMetaFileSystem;
     try {
@@ -160,11 +182,14 @@ export class MetaTable<T = unknown> {
    * Sets and deletes in one record: after a crash, all or none of the changes are present.
    * Deletions apply after the sets, so a key in both ends up absent.
    */
-  async update(changes: { readonly set?: Iterable<readonly [string, T]>; readonly delete?: Iterable<string> }): Promise<void> {
+  async update(
+    changes: { readonly set?: Iterable<readonly [string, T]>; readonly delete?: Iterable<string> },
+    options: MetaWriteOptions = {},
+  ): Promise<void> {
     const mutations: MetaMutation[] = Array.from(changes.set ?? [], ([key, value]) => setMutation(key, value));
     for (const key of changes.delete ?? []) mutations.push({ op: OP_DELETE, key: checkedKey(key) });
     if (mutations.length === 0) return this.barrier();
-    return this.enqueue(mutations);
+    return this.enqueue(mutations, options.durability !== 'written');
   }
 
   /** Writes a new snapshot and starts a new journal now, after the writes already queued. */
@@ -180,7 +205,9 @@ export class MetaTable<T = unknown> {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       while (this.draining !== undefined) await this.draining;
+      clearTimeout(this.syncTimer);
       try {
+        if (this.unsynced && this.failure === undefined) await this.journal.datasync();
         await this.journal.close();
       } catch (err) {
         throw toStorageError(err, `close metadata table "${this.name}"`);
@@ -195,7 +222,7 @@ export class MetaTable<T = unknown> {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private enqueue(mutations: MetaMutation[]): Promise<void> {
+  private enqueue(mutations: MetaMutation[], sync = true): Promise<void> {
     this.throwIfRefusing();
     const record = encodeRecord(mutations);
     if (record.length - RECORD_PREFIX_BYTES > MAX_PAYLOAD_BYTES) {
@@ -203,7 +230,7 @@ export class MetaTable<T = unknown> {
     }
     const decoded = mutations.map(decodedCopy);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, mutations: decoded, resolve, reject });
+      this.queue.push({ record, mutations: decoded, resolve, reject, sync });
       this.schedule();
     });
   }
@@ -221,8 +248,9 @@ export class MetaTable<T = unknown> {
   /** The only writer: batches, then compaction if due, until nothing is queued. Never throws. */
   private async drain(): Promise<void> {
     try {
-      while (this.failure === undefined && (this.queue.length > 0 || this.compactWaiters.length > 0)) {
+      while (this.failure === undefined && (this.queue.length > 0 || this.compactWaiters.length > 0 || this.syncRequested)) {
         if (this.queue.length > 0) await this.commitBatch(this.queue.splice(0));
+        else if (this.syncRequested) await this.deferredSync();
         if (this.failure === undefined && (this.compactWaiters.length > 0 || this.compactionDue())) {
           await this.runCompaction(this.compactWaiters.splice(0));
         }
@@ -234,16 +262,43 @@ export class MetaTable<T = unknown> {
 
   private async commitBatch(batch: QueuedRecord[]): Promise<void> {
     const bytes = batch.length === 1 ? batch[0].record : Buffer.concat(batch.map((queued) => queued.record));
+    const sync = batch.some((queued) => queued.sync);
     try {
       await writeFully(this.journal, bytes, this.journalBytes);
-      await this.journal.datasync();
+      if (sync) await this.journal.datasync();
     } catch (err) {
       this.fail(toStorageError(err, `append to metadata table "${this.name}"`, { retriable: false }), batch);
       return;
     }
     this.journalBytes += bytes.length;
+    this.unsynced = !sync;
+    if (sync) this.syncRequested = false;
+    else this.armDeferredSync();
     for (const queued of batch) applyMutations(this.entriesByKey, queued.mutations);
     for (const queued of batch) queued.resolve();
+  }
+
+  /** Asks the writer for an fdatasync of the 'written' records within deferredSyncMs. */
+  private armDeferredSync(): void {
+    if (this.syncTimer !== undefined) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      if (!this.unsynced || this.failure !== undefined || this.closing !== undefined) return;
+      this.syncRequested = true;
+      this.schedule();
+    }, this.policy.deferredSyncMs);
+    this.syncTimer.unref();
+  }
+
+  private async deferredSync(): Promise<void> {
+    this.syncRequested = false;
+    if (!this.unsynced) return;
+    try {
+      await this.journal.datasync();
+      this.unsynced = false;
+    } catch (err) {
+      this.fail(toStorageError(err, `sync metadata table "${this.name}"`, { retriable: false }), []);
+    }
   }
 
   private compactionDue(): boolean {
@@ -263,6 +318,7 @@ export class MetaTable<T = unknown> {
       this.currentGeneration = next;
       this.journalBytes = JOURNAL_HEADER_BYTES;
       this.snapshotBytes = started.snapshotBytes;
+      this.unsynced = false; // the snapshot, synced, holds every record of the old journal
       await oldJournal.close();
       await this.fs.unlink(oldPath);
     } catch (err) {
