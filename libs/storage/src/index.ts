@@ -18,3 +18,7 @@ export { MetaTable } from './meta/meta-table';
 export type { MetaTableOptions } from './meta/meta-table';
 export type { MetaOpenReport } from './meta/table-recovery';
 export type { MetaFileSystem, MetaFileHandle } from './meta/meta-fs';
+export { KeyIndex } from './key-index/key-index';
+export type { KeyCandidate, KeyIndexOpenReport, KeyIndexOptions, LookupOptions, LookupResult } from './key-index/key-index';
+export { hashKey, indexKey, messageIdKey } from './key-index/key-index-format';
+export type { KeyIndexInput } from './key-index/key-index-format';
