@@ -98,5 +98,6 @@ export {
   okV2Status,
   ROCKETMQ_CLIENT_PACKAGE,
   rocketMqProtoDir,
+  v2EnumValues,
   v2StatusOf,
 } from './rocketmq-v2';

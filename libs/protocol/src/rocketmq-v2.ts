@@ -24,14 +24,27 @@ export function rocketMqProtoDir(): string {
 }
 
 let cached: grpc.ServiceClientConstructor | undefined;
+let cachedDefinition: protoLoader.PackageDefinition | undefined;
+
+function packageDefinition(): protoLoader.PackageDefinition {
+  if (cachedDefinition !== undefined) return cachedDefinition;
+  const dir = rocketMqProtoDir();
+  cachedDefinition = protoLoader.loadSync(path.join(dir, SERVICE_PROTO), { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
+  return cachedDefinition;
+}
 
 /** The MessagingService client constructor; `.service` is the definition servers register. Loaded once. */
 export function loadMessagingService(): grpc.ServiceClientConstructor {
-  if (cached !== undefined) return cached;
-  const dir = rocketMqProtoDir();
-  const definition = protoLoader.loadSync(path.join(dir, SERVICE_PROTO), { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
-  cached = serviceAt(grpc.loadPackageDefinition(definition), MESSAGING_SERVICE_NAME);
+  cached ??= serviceAt(grpc.loadPackageDefinition(packageDefinition()), MESSAGING_SERVICE_NAME);
   return cached;
+}
+
+/** An enum of the v2 protos by full name (e.g. 'apache.rocketmq.v2.Code'): value name → number, for hand-written codecs. */
+export function v2EnumValues(name: string): ReadonlyMap<string, number> {
+  const descriptor = packageDefinition()[name] as { type?: { value?: Array<{ name: string; number: number }> } } | undefined;
+  const values = descriptor?.type?.value;
+  if (values === undefined) throw new Error(`no enum ${name} in the apache.rocketmq.v2 protos`);
+  return new Map(values.map((v) => [v.name, v.number]));
 }
 
 /** Status{OK}: every answer carries an explicit status (Java reads an absent one as CODE_UNSPECIFIED). */

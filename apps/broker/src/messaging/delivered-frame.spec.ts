@@ -15,6 +15,7 @@ import type { PoppedMessage } from '../consumer/pop-consumption';
 import { deliveredFrame, deliveryTimestampFrame, nextOffsetFrame, pulledFrame } from './delivered-frame';
 import { pulledMessage } from './delivered-message';
 import { messagingServerDefinition, pullStatusFrame, receiveStatusFrame } from './frame-service';
+import { decodeSendMessageRequest, encodeSendMessageResponse } from './send-codec';
 import { durationOf, timestampOf, type WireDeliveredMessage } from './v2-wire';
 
 const { ReceiveMessage, PullMessage } = loadMessagingService().service;
@@ -145,12 +146,14 @@ describe('the other stream frames', () => {
 });
 
 describe('messagingServerDefinition', () => {
-  it('passes ReceiveMessage and PullMessage frames through and keeps every other method as loaded', () => {
+  it('passes ReceiveMessage and PullMessage frames through, codes SendMessage by hand and keeps every other method as loaded', () => {
     const definition = messagingServerDefinition();
     const frame = Buffer.from([1, 2, 3]);
     expect(definition.ReceiveMessage.responseSerialize(frame)).toBe(frame);
     expect(definition.PullMessage.responseSerialize(frame)).toBe(frame);
     expect(definition.ReceiveMessage.requestDeserialize).toBe(ReceiveMessage.requestDeserialize);
-    expect(definition.SendMessage).toBe(loadMessagingService().service.SendMessage);
+    expect(definition.SendMessage.requestDeserialize).toBe(decodeSendMessageRequest);
+    expect(definition.SendMessage.responseSerialize).toBe(encodeSendMessageResponse);
+    expect(definition.AckMessage).toBe(loadMessagingService().service.AckMessage);
   });
 });

@@ -36,6 +36,7 @@ import type { StoredMessage } from '@apogee/storage';
 import type { PoppedMessage } from '../consumer/pop-consumption';
 import { DLQ_ORIGIN_MESSAGE_ID_PROPERTY, DLQ_ORIGIN_TOPIC_PROPERTY } from '../consumer/dead-letter-queue';
 import { DELIVER_MS_PROPERTY } from '../timer/timer-message';
+import { FIELD_1_VARINT, FrameWriter, lenFieldBytes, timeBytes, utf8Bytes, varintBytes } from './proto-wire';
 import { MESSAGE_GROUP_PROPERTY, RESERVED_PROPERTY_NAMES } from './reserved-properties';
 
 // A field's key byte(s): (number << 3) | wire type (0 VARINT, 2 LEN).
@@ -48,8 +49,6 @@ const MESSAGE_SYSTEM_PROPERTIES = 0x1a;
 const MESSAGE_BODY = 0x22;
 const FIELD_1_LEN = 0x0a; // Resource.resource_namespace, map key, DeadLetterQueue.topic, SystemProperties.tag
 const FIELD_2_LEN = 0x12; // Resource.name, map value, DeadLetterQueue.message_id, Digest.checksum, SystemProperties.keys
-const FIELD_1_VARINT = 0x08; // Timestamp/Duration.seconds, Digest.type
-const FIELD_2_VARINT = 0x10; // Timestamp/Duration.nanos
 const SP_MESSAGE_ID = 0x1a;
 const SP_BODY_DIGEST = 0x22;
 const SP_BODY_ENCODING = 0x28;
@@ -71,8 +70,6 @@ const DIGEST_TYPE_MD5 = 2;
 const ENCODING_IDENTITY = 1;
 const MESSAGE_TYPE_NUMBERS: Readonly<Record<MessageType, number>> = { NORMAL: 1, FIFO: 2, DELAY: 3, TRANSACTION: 4 };
 const MD5_HEX_BYTES = 32;
-/** Longer ASCII strings are written by Buffer.write (one native call beats a long JS loop). */
-const SHORT_ASCII_CHARS = 64;
 const HEX_UPPER = Buffer.from('0123456789ABCDEF', 'latin1');
 
 /** What only a popped delivery (ReceiveMessage) carries. */
@@ -206,7 +203,7 @@ function writeSystemProperties(w: FrameWriter, d: Delivery): void {
   w.byte(FIELD_1_VARINT);
   w.varint(DIGEST_TYPE_MD5);
   w.lenPrefix(FIELD_2_LEN, MD5_HEX_BYTES);
-  w.md5Hex(message.body);
+  writeMd5Hex(w, message.body);
   w.byte(SP_BODY_ENCODING);
   w.varint(ENCODING_IDENTITY);
   w.byte(SP_MESSAGE_TYPE);
@@ -238,112 +235,11 @@ function writeSystemProperties(w: FrameWriter, d: Delivery): void {
   }
 }
 
-/**
- * UTF-8 length of `s`. Broker strings are mostly short ASCII (ids, hosts, handles): counted here
- * rather than by a call into Buffer.byteLength.
- */
-function utf8Bytes(s: string): number {
-  const n = s.length;
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s);
-  return n;
-}
-
-/** Bytes of a varint (int32/int64 semantics: negatives take 10). */
-function varintBytes(n: number): number {
-  if (n < 0) return 10;
-  let bytes = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    bytes++;
-  }
-  return bytes;
-}
-
-/** Bytes of a LEN field with a one-byte key and `length` bytes of content. */
-function lenFieldBytes(length: number): number {
-  return 1 + varintBytes(length) + length;
-}
-
-/** Content bytes of a Timestamp / Duration of `ms` milliseconds (seconds and nanos always written, as v2-wire's durationOf sets both). */
-function timeBytes(ms: number): number {
-  return 2 + varintBytes(Math.floor(ms / 1000)) + varintBytes((ms % 1000) * 1e6);
-}
-
-/** Writes into a Buffer of the exact frame size. */
-class FrameWriter {
-  readonly buf: Buffer;
-  pos = 0;
-
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-
-  byte(b: number): void {
-    this.buf[this.pos++] = b;
-  }
-
-  bytes(bs: readonly number[]): void {
-    for (const b of bs) this.buf[this.pos++] = b;
-  }
-
-  varint(n: number): void {
-    if (n < 0) return this.negativeVarint(n);
-    while (n >= 128) {
-      this.buf[this.pos++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    this.buf[this.pos++] = n;
-  }
-
-  /** A negative int32/int64: ten bytes of two's complement, as protobufjs writes it. */
-  private negativeVarint(n: number): void {
-    let v = BigInt.asUintN(64, BigInt(n));
-    for (let i = 0; i < 9; i++) {
-      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
-    }
-    this.buf[this.pos++] = Number(v);
-  }
-
-  /** A one-byte key and a length. */
-  lenPrefix(key: number, length: number): void {
-    this.buf[this.pos++] = key;
-    this.varint(length);
-  }
-
-  string(key: number, s: string, byteLength: number): void {
-    this.lenPrefix(key, byteLength);
-    this.utf8(s, byteLength);
-  }
-
-  /** `s` of `byteLength` UTF-8 bytes; short ASCII is copied here, the rest by Buffer.write. */
-  utf8(s: string, byteLength: number): void {
-    if (byteLength === s.length && byteLength <= SHORT_ASCII_CHARS) {
-      for (let i = 0; i < byteLength; i++) this.buf[this.pos++] = s.charCodeAt(i);
-    } else {
-      this.pos += this.buf.write(s, this.pos, byteLength, 'utf8');
-    }
-  }
-
-  copy(b: Buffer): void {
-    this.pos += b.copy(this.buf, this.pos);
-  }
-
-  /** A Timestamp/Duration field: seconds, then nanos (v2-wire's durationOf). */
-  time(key: number, ms: number): void {
-    this.lenPrefix(key, timeBytes(ms));
-    this.byte(FIELD_1_VARINT);
-    this.varint(Math.floor(ms / 1000));
-    this.byte(FIELD_2_VARINT);
-    this.varint((ms % 1000) * 1e6);
-  }
-
-  /** The body's MD5 as 32 upper-case hex characters. */
-  md5Hex(body: Buffer): void {
-    const digest = hash('md5', body, 'buffer');
-    for (let i = 0; i < digest.length; i++) {
-      this.buf[this.pos++] = HEX_UPPER[digest[i] >> 4];
-      this.buf[this.pos++] = HEX_UPPER[digest[i] & 0x0f];
-    }
+/** The body's MD5 as 32 upper-case hex characters. */
+function writeMd5Hex(w: FrameWriter, body: Buffer): void {
+  const digest = hash('md5', body, 'buffer');
+  for (let i = 0; i < digest.length; i++) {
+    w.byte(HEX_UPPER[digest[i] >> 4]);
+    w.byte(HEX_UPPER[digest[i] & 0x0f]);
   }
 }

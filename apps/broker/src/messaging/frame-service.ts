@@ -4,10 +4,13 @@
  * identity responseSerialize (NODE-PERFORMANCE.md §5b, §7). Every write of those two streams must
  * be a Buffer (their handlers are typed so): message frames and delivery_timestamp / next_offset
  * come from delivered-frame.ts, the one status frame per call from proto-loader's own serializer.
- * Requests are still decoded by proto-loader; clients (tests, tools) keep loadMessagingService.
+ * SendMessage requests are decoded and its answers encoded by hand (send-codec.ts), the same
+ * objects and bytes as proto-loader's. Other requests are still decoded by proto-loader; clients
+ * (tests, tools) keep loadMessagingService.
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadMessagingService, type V2Status } from '@apogee/protocol';
+import { decodeSendMessageRequest, encodeSendMessageResponse } from './send-codec';
 
 let cached: ServiceDefinition | undefined;
 
@@ -21,6 +24,7 @@ export function messagingServerDefinition(): ServiceDefinition {
     ...service,
     ReceiveMessage: { ...service.ReceiveMessage, responseSerialize: identity },
     PullMessage: { ...service.PullMessage, responseSerialize: identity },
+    SendMessage: { ...service.SendMessage, requestDeserialize: decodeSendMessageRequest, responseSerialize: encodeSendMessageResponse },
   };
   return cached;
 }

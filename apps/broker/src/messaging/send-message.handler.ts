@@ -111,25 +111,41 @@ export function sendMessageHandler(deps: SendMessageDeps) {
       return answer(ids, ids.map(() => ({ kind: 'failed', error })));
     }
     const now = deps.clock.now();
-    const topicOfType = new Map<MessageType, Promise<TopicConfig>>();
-    const accepted = await Promise.all(
-      messages.map(async (wire): Promise<Accepted> => {
-        try {
-          const message = checkMessage(wire, deps.maxBodyBytes, now);
-          const dueMs =
-            message.messageType === 'DELAY' && deps.delay !== undefined ? deliveryTimeOf(wire, message, now, deps.delay) : undefined;
-          let topic = topicOfType.get(message.messageType);
-          if (topic === undefined) topicOfType.set(message.messageType, (topic = topicFor(deps, message)));
-          return { kind: 'accepted', message, topic: await topic, dueMs };
-        } catch (error) {
-          return { kind: 'failed', error };
-        }
-      }),
-    );
+    const checked = messages.map((wire): Checked | Failed => {
+      try {
+        const message = checkMessage(wire, deps.maxBodyBytes, now);
+        const dueMs = message.messageType === 'DELAY' && deps.delay !== undefined ? deliveryTimeOf(wire, message, now, deps.delay) : undefined;
+        return { kind: 'checked', message, dueMs };
+      } catch (error) {
+        return { kind: 'failed', error };
+      }
+    });
+    const accepted = await withTopics(deps, checked);
     const placed = await placeFifo(deps.fifo, messages, accepted, isForwardedCall(context?.metadata));
     const [stored, forwarded] = await Promise.all([appendAll(deps, placed, now), forwardAll(deps.fifo, placed, context)]);
     return answer(ids, placed.map((_, i) => forwarded.get(i) ?? stored[i]));
   };
+}
+
+type Checked = { readonly kind: 'checked'; readonly message: CheckedMessage; readonly dueMs?: number };
+
+/** Each checked message with its topic, resolved once per message type of the request (one topic name per request). */
+async function withTopics(deps: SendMessageDeps, checked: ReadonlyArray<Checked | Failed>): Promise<Accepted[]> {
+  const topicOfType = new Map<MessageType, TopicConfig | Failed>();
+  for (const c of checked) {
+    if (c.kind !== 'checked' || topicOfType.has(c.message.messageType)) continue;
+    const type = c.message.messageType;
+    try {
+      topicOfType.set(type, await topicFor(deps, c.message));
+    } catch (error) {
+      topicOfType.set(type, { kind: 'failed', error });
+    }
+  }
+  return checked.map((c): Accepted => {
+    if (c.kind === 'failed') return c;
+    const topic = topicOfType.get(c.message.messageType) as TopicConfig | Failed;
+    return 'kind' in topic ? topic : { kind: 'accepted', message: c.message, topic, dueMs: c.dueMs };
+  });
 }
 
 /** Each FIFO message stored here (in its owner queue) or marked for its owner broker (fifo-router.ts). */
