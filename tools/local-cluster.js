@@ -23,7 +23,7 @@ const APPS = [
     dataDir: true,
     args: ['--nameservers', `${HOST}:9876`, '--auto-create-topics', 'true', '--auto-create-groups', 'true'],
   },
-  { app: 'index-service', grpcPort: 9877, metricsPort: 19877, dataDir: true },
+  { app: 'index-service', grpcPort: 9877, metricsPort: 19877, dataDir: true, args: ['--nameservers', `${HOST}:9876`] },
   { app: 'ha-replicator', grpcPort: 9878, metricsPort: 19878, dataDir: true },
 ];
 const READY_TIMEOUT_MS = 60_000;

@@ -11,6 +11,7 @@ import {
 import type { MessageStore } from '@apogee/storage';
 import { createBrokerAdminService } from './admin/broker-admin-service';
 import { DeadLetterQueue } from './consumer/dead-letter-queue';
+import { createDispatchService, type DispatchService } from './dispatch/dispatch-service';
 import { PopConsumption } from './consumer/pop-consumption';
 import { createConsumerHandlers, type ConsumerHandlers } from './messaging/consumer-handlers';
 import { APP, validateBrokerConfig, type BrokerConfig } from './config';
@@ -39,14 +40,16 @@ export interface RunningBroker extends RunningService {
 
 /**
  * Starts the broker: opens (and if needed recovers) its message store and its topic and group
- * metadata, serves gRPC (grpc.health.v1, apogee.broker.v1.BrokerAdmin and
- * apache.rocketmq.v2.MessagingService, whose POP consumer RPCs run over PopConsumption with its
- * state in the metadata store) and /metrics, then registers with every configured nameserver.
+ * metadata, serves gRPC (grpc.health.v1, apogee.broker.v1.BrokerAdmin, apogee.broker.v1.BrokerDispatch
+ * for followers of the commit log, and apache.rocketmq.v2.MessagingService, whose POP consumer RPCs
+ * run over PopConsumption with its state in the metadata store) and /metrics, then registers with
+ * every configured nameserver.
  * DELAY messages wait in the TimerStore (<dataDir>/timer, checkpoints in the metadata store),
  * which fires them into their topics from the start until the stop. Open transactions of
  * TRANSACTION messages are recorded in the TransactionStore (metadata store), which checks
  * unresolved ones with a producer of their topic over its Telemetry stream.
- * Stopping unregisters from the nameservers (bounded wait), ends pending long polls, closes the
+ * Stopping unregisters from the nameservers (bounded wait), ends pending long polls and Follow
+ * streams, closes the
  * servers (and the messaging service's nameserver channels), stops the timer and the transaction
  * checks, then flushes and
  * closes the store, then the metadata (which holds the POP offsets and in-flight records).
@@ -61,6 +64,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   let service: RunningService | undefined;
   let messaging: MessagingService | undefined;
   let consumer: ConsumerHandlers | undefined;
+  let dispatch: DispatchService | undefined;
   let timer: TimerStore | undefined;
   let transactions: TransactionStore | undefined;
   let registration: ReturnType<typeof startBrokerRegistration>;
@@ -120,7 +124,14 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     const checker = messaging;
     transactions.start((check) => checker.checkTransaction(check));
     const admin = createBrokerAdminService(metadata, { store, consumption, clock: systemClock }, logger);
-    const services = [admin, messaging.registration];
+    dispatch = createDispatchService({
+      store,
+      brokerName: config.brokerName,
+      knowsTopic: (topic) => metadata?.topics.get(topic) !== undefined,
+      clock: systemClock,
+      logger,
+    });
+    const services = [admin, dispatch.registration, messaging.registration];
     service = await startService({ config, logger, registry, services });
     boundPort = service.grpcPort;
     const { topics } = metadata;
@@ -128,6 +139,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     registration = startBrokerRegistration({ config, boundPort: service.grpcPort, topics, metrics, logger, timing });
   } catch (err) {
     consumer?.close();
+    dispatch?.close();
     await service?.stop();
     messaging?.close();
     routes.close();
@@ -141,6 +153,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const serving = service;
   const messagingService = messaging;
   const consumerHandlers = consumer;
+  const dispatchService = dispatch;
   const timerStore = timer;
   const transactionStore = transactions;
   let stopped: Promise<void> | undefined;
@@ -149,6 +162,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       try {
         await registration.stop(); // leave the routes first, while still serving
         consumerHandlers.close(); // long polls answer now instead of holding up the shutdown
+        dispatchService.close(); // Follow streams end (OK) so the server can shut down
         await serving.stop();
         messagingService.close();
         routes.close();

@@ -1,5 +1,5 @@
 /** The shape of one verb (`apogee <noun> <verb>`) and what it gets to run with. */
-import type { BrokerAdminClient, NameServerClient } from '@apogee/protocol';
+import type { BrokerAdminClient, MessageIndexClient, NameServerClient } from '@apogee/protocol';
 import type { ParsedArgs, OptionSpecs } from './cli-args';
 import type { ExitCode } from './cli-error';
 
@@ -7,6 +7,7 @@ import type { ExitCode } from './cli-error';
 export interface CliDeps {
   nameServerClient(address: string): NameServerClient;
   brokerAdminClient(address: string): BrokerAdminClient;
+  messageIndexClient(address: string): MessageIndexClient;
   now(): number;
 }
 

@@ -63,7 +63,7 @@ describe('runCli dispatch', () => {
     expect(await cli(['queue', 'list'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'error: unknown command "queue"; commands: topic, group, cluster\nhint: Run \'apogee --help\' for usage.\n',
+      stderr: 'error: unknown command "queue"; commands: topic, group, message, cluster\nhint: Run \'apogee --help\' for usage.\n',
     });
     expect((await cli(['topic', 'delete', 'x'])).stderr).toBe(
       'error: unknown command "topic delete"; topic verbs: create, list, route\nhint: Run \'apogee topic --help\' for usage.\n',

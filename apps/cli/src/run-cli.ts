@@ -7,7 +7,7 @@
  * errors and warnings go to stderr as `error: ...` and `hint: ...` lines. With --json a failure
  * also prints `{"error": {...}}` to stdout, so scripts always get one document to parse.
  */
-import { createBrokerAdminClient, createNameServerClient } from '@apogee/protocol';
+import { createBrokerAdminClient, createMessageIndexClient, createNameServerClient } from '@apogee/protocol';
 import { parseCommandArgs } from './cli-args';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type ExitCode, type Failure } from './cli-error';
 import type { CliDeps, Command, CommandOutput } from './command';
@@ -25,6 +25,7 @@ export interface CliIo {
 export const DEFAULT_DEPS: CliDeps = {
   nameServerClient: (address) => createNameServerClient(address),
   brokerAdminClient: (address) => createBrokerAdminClient(address),
+  messageIndexClient: (address) => createMessageIndexClient(address),
   now: () => Date.now(),
 };
 

@@ -8,7 +8,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { ERROR_CODE_METADATA_KEY } from '@apogee/protocol';
 import type { Failure } from './cli-error';
 
-export type ServerKind = 'nameserver' | 'broker';
+export type ServerKind = 'nameserver' | 'broker' | 'index-service';
 
 export interface ServerTarget {
   readonly kind: ServerKind;

@@ -53,6 +53,7 @@ const STORAGE = {
   MESSAGE_TOO_LARGE: bad('MESSAGE_BODY_TOO_LARGE', 'The message exceeds the size limit.'),
   INVALID_MESSAGE: bad('BAD_REQUEST', 'The message cannot be stored as given.'),
   OFFSET_OUT_OF_RANGE: entry('BAD_REQUEST', status.OUT_OF_RANGE, false, 'The offset is outside the stored range.'),
+  INVALID_OFFSET: bad('BAD_REQUEST', 'The offset is not the start of a stored record.'),
   DISK_FULL: entry('INTERNAL_SERVER_ERROR', status.RESOURCE_EXHAUSTED, true,
     'The disk is nearly full; writes are refused.'),
   STORAGE_READ_ONLY: entry('INTERNAL_SERVER_ERROR', status.UNAVAILABLE, false,
@@ -125,11 +126,17 @@ const MESSAGING = {
     'The broker owning the FIFO message group could not be reached; nothing was stored, send again.'),
 };
 
+/** Codes of the index-service (apogee.index.v1.MessageIndex). */
+const INDEX = {
+  BROKER_UNAVAILABLE: entry('PROXY_TIMEOUT', status.UNAVAILABLE, true,
+    'A broker holding messages of the answer could not be reached: the answer would be incomplete.'),
+};
+
 /**
  * The one registry of stable error codes: every error crossing an app's edge carries one of
  * these as its string `code` (ApogeeError, and the storage and routing libs' own error classes).
  */
-export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE, ...METADATA, ...CONSUMER, ...MESSAGING });
+export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE, ...METADATA, ...CONSUMER, ...MESSAGING, ...INDEX });
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

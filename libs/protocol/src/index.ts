@@ -93,6 +93,24 @@ export {
   type BrokerAdminMethods,
 } from './broker-admin';
 export {
+  BROKER_DISPATCH_FLOW_CONTROL_WINDOW_BYTES,
+  BROKER_DISPATCH_PROTO,
+  BROKER_DISPATCH_SERVICE,
+  createBrokerDispatchClient,
+  loadBrokerDispatchService,
+  type BrokerDispatchClient,
+  type BrokerDispatchClientOptions,
+  type WireDispatchBatch,
+  type WireDispatchEntry,
+  type WireFollowRequest,
+  type WireGetMessagesItem,
+  type WireGetMessagesRequest,
+  type WireGetMessagesResponse,
+  type WireMessagesByTimeRequest,
+  type WireMessagesByTimeResponse,
+  type WireStoredMessage,
+} from './broker-dispatch';
+export {
   loadMessagingService,
   MESSAGING_SERVICE_NAME,
   okV2Status,
@@ -101,3 +119,21 @@ export {
   v2EnumValues,
   v2StatusOf,
 } from './rocketmq-v2';
+export {
+  createMessageIndexClient,
+  loadMessageIndexService,
+  MESSAGE_INDEX_PROTO,
+  MESSAGE_INDEX_SERVICE,
+  type IndexFollowedBroker,
+  type IndexFoundMessage,
+  type IndexGetByIdRequest,
+  type IndexQueryByKeyRequest,
+  type IndexQueryByTimeRequest,
+  type IndexQueryResponse,
+  type IndexStatusResponse,
+  type MessageIndexClient,
+  type MessageIndexClientOptions,
+  type MessageIndexHandlers,
+  type MessageIndexMethod,
+  type MessageIndexMethods,
+} from './message-index';

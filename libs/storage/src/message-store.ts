@@ -4,11 +4,13 @@ import { CommitLog } from './commit-log/commit-log';
 import {
   PreparedRecord,
   prepareRecord,
+  decodeRecordSummary,
   readStoreTimestamp,
   type MessageInput,
   type PhysicalOffset,
   type QueueOffset,
   type RecordContext,
+  type RecordSummary,
   type StoredMessage,
 } from './codec/record-codec';
 import type { ConsumeQueue } from './consume-queue/consume-queue';
@@ -36,6 +38,16 @@ export interface StoreOptions {
   /** Disk use 0–1 of the store's file system (default: statfs). */
   readonly diskUsage?: () => number;
 }
+
+/** A page of the log read by scanFrom: the records' summaries and where the next page starts. */
+export interface LogScanPage {
+  readonly records: RecordSummary[];
+  /** A record boundary: pass it to the next scanFrom. Past fillers and holes behind the last record. */
+  readonly next: PhysicalOffset;
+}
+
+/** Default size bound of one scanFrom page: bounds the time a synchronous read blocks. */
+const SCAN_PAGE_MAX_BYTES = 4 << 20;
 
 export interface AppendResult {
   readonly physicalOffset: PhysicalOffset;
@@ -214,6 +226,19 @@ export class MessageStore {
   /** The message at `physicalOffset` (CRC-checked; a corrupt record throws CORRUPT_RECORD). */
   read(physicalOffset: PhysicalOffset, totalBytes?: number): StoredMessage {
     return this.log.read(physicalOffset, totalBytes);
+  }
+
+  /**
+   * Up to `maxRecords` records of the written log from `from` (a record boundary in
+   * [minPhysicalOffset, maxPhysicalOffset]), in log order, summarized (ids, keys, no body), and
+   * the offset after them. Followers of the log call it again from `next`; at the written end
+   * the page is empty. Throws OFFSET_OUT_OF_RANGE outside that range, INVALID_OFFSET when `from`
+   * is not the start of a record, CORRUPT_RECORD for a bad record after it.
+   */
+  scanFrom(from: PhysicalOffset, maxRecords: number, maxBytes = SCAN_PAGE_MAX_BYTES): LogScanPage {
+    const records: RecordSummary[] = [];
+    const page = this.log.readPage(from, { maxRecords, maxBytes }, (buf, at) => records.push(decodeRecordSummary(buf, at)));
+    return { records, next: page.next };
   }
 
   /** Up to `maxCount` consume-queue entries of (topic, queueId) from `from` (one read). */

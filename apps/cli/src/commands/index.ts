@@ -3,6 +3,8 @@ import { clusterStatusCommand } from './cluster-status.command';
 import { groupCreateCommand } from './group-create.command';
 import { groupProgressCommand } from './group-progress.command';
 import { groupResetOffsetCommand } from './group-reset-offset.command';
+import { messageGetCommand } from './message-get.command';
+import { messageQueryCommand } from './message-query.command';
 import { topicCreateCommand } from './topic-create.command';
 import { topicListCommand } from './topic-list.command';
 import { topicRouteCommand } from './topic-route.command';
@@ -15,5 +17,7 @@ export const COMMANDS: readonly Command[] = [
   groupCreateCommand,
   groupResetOffsetCommand,
   groupProgressCommand,
+  messageQueryCommand,
+  messageGetCommand,
   clusterStatusCommand,
 ];

@@ -2,6 +2,7 @@ import {
   checkRecord,
   decodeDispatchInfo,
   decodeRecord,
+  decodeRecordSummary,
   encodeFiller,
   encodeRecord,
   prepareRecord,
@@ -86,6 +87,9 @@ describe('record codec', () => {
       });
       const info = decodeDispatchInfo(rec, 0);
       expect(info).toMatchObject({ topic: m.topic, tag: m.tag, queueId: m.queueId, totalBytes: rec.length });
+      const { topic, queueId, queueOffset, physicalOffset, totalBytes, tag, storeTimestampMs, messageId, keys } = d;
+      const summary = { topic, queueId, queueOffset, physicalOffset, totalBytes, tag, storeTimestampMs, messageId, keys };
+      expect(decodeRecordSummary(rec, 0)).toEqual(summary);
     }
   });
 

@@ -13,6 +13,7 @@ import { PREFIX_BYTES } from '../codec/record-layout';
 import { StorageError } from '../errors';
 import { fsyncDirSync } from '../io/fsync-dir';
 import { listSegmentBases } from '../io/segment-names';
+import { LogPager, type LogPage, type PageLimits, type PageVisitor } from './log-pager';
 import { LogWriter } from './log-writer';
 import { scanLog, type Corruption, type RecordVisitor } from './log-scanner';
 import { Segment } from './segment';
@@ -50,6 +51,7 @@ export class CommitLog {
   private readonly segments: Segment[];
   private readonly writer: LogWriter;
   private readonly flushTimer: NodeJS.Timeout | null = null;
+  private readonly pager = new LogPager();
   private closed = false;
 
   private constructor(
@@ -195,6 +197,16 @@ export class CommitLog {
         : checkRecord(buf, 0, offset);
     if (bad) throw new StorageError('CORRUPT_RECORD', `record at PhysicalOffset ${offset} is corrupt (${bad})`);
     return buf;
+  }
+
+  /**
+   * Visits the written records from `from` (a record boundary in [minOffset, maxOffset]) in log
+   * order, at most `limits`; see LogPager. Throws OFFSET_OUT_OF_RANGE outside that range.
+   */
+  readPage(from: PhysicalOffset, limits: PageLimits, visit: PageVisitor): LogPage {
+    if (from < this.minOffset || from > this.writer.writtenEnd) throw this.outOfRange(from);
+    const log = { segments: this.segments, segmentBytes: this.options.segmentBytes, writtenEnd: this.writer.writtenEnd };
+    return this.pager.read(log, from, limits, visit);
   }
 
   /** The oldest segment unless it is the active one (the retention candidate). */
