@@ -1,69 +1,27 @@
 /**
- * What the index-service needs of a broker's apogee.broker.v1.BrokerDispatch service
- * (proto/apogee/broker/v1/dispatch.proto), as structural types over the proto-loader shapes
- * (snake_case, int64 as decimal strings). @apogee/protocol's BrokerDispatchClient satisfies it;
- * unit tests pass fakes.
+ * What the index-service uses of a broker's apogee.broker.v1.BrokerDispatch service
+ * (proto/apogee/broker/v1/dispatch.proto): @apogee/protocol's client and wire types under the
+ * names the index-service code uses (unit tests pass fakes of DispatchClient).
  */
-import type * as grpc from '@grpc/grpc-js';
+
+import type {
+  BrokerDispatchClient,
+  WireDispatchBatch,
+  WireDispatchEntry,
+  WireGetMessagesResponse,
+  WireMessagesByTimeResponse,
+  WireStoredMessage,
+} from '@apogee/protocol';
 
 /** int64 on the wire: decimal strings when decoded; numbers are accepted when encoding. */
 export type WireInt64 = string | number;
 
-export interface FollowEntry {
-  topic?: string;
-  queue_id?: number;
-  queue_offset?: WireInt64;
-  physical_offset?: WireInt64;
-  total_bytes?: number;
-  message_id?: string;
-  keys?: string[];
-  tag?: string;
-  store_timestamp_ms?: WireInt64;
-}
-
-export interface FollowBatch {
-  entries?: FollowEntry[];
-  next_offset?: WireInt64;
-  max_offset?: WireInt64;
-  min_offset?: WireInt64;
-  from_offset?: WireInt64;
-  broker_name?: string;
-}
-
-export interface StoredMessageWire {
-  topic?: string;
-  queue_id?: number;
-  queue_offset?: WireInt64;
-  physical_offset?: WireInt64;
-  message_id?: string;
-  keys?: string[];
-  tag?: string;
-  properties?: Record<string, string>;
-  body?: Buffer | Uint8Array;
-  born_timestamp_ms?: WireInt64;
-  store_timestamp_ms?: WireInt64;
-  born_host?: string;
-  store_host?: string;
-}
-
-export interface GetMessagesAnswer {
-  items?: { physical_offset?: WireInt64; found?: boolean; message?: StoredMessageWire | null }[];
-  broker_name?: string;
-}
-
-export interface MessagesByTimeAnswer {
-  messages?: StoredMessageWire[];
-  next_cursor?: string;
-  broker_name?: string;
-}
-
-export interface DispatchClient {
-  readonly address: string;
-  follow(request: { from_offset: WireInt64; max_batch_entries?: number; heartbeat_ms?: number }): grpc.ClientReadableStream<FollowBatch>;
-  getMessages(physicalOffsets: readonly (string | number)[]): Promise<GetMessagesAnswer>;
-  messagesByTime(request: { topic: string; from_ms: WireInt64; to_ms: WireInt64; limit: number; cursor: string }): Promise<MessagesByTimeAnswer>;
-  close(): void;
-}
+export type FollowEntry = WireDispatchEntry;
+export type FollowBatch = WireDispatchBatch;
+export type StoredMessageWire = WireStoredMessage;
+export type GetMessagesAnswer = WireGetMessagesResponse;
+export type MessagesByTimeAnswer = WireMessagesByTimeResponse;
+export type DispatchClient = BrokerDispatchClient;
 
 export type DispatchClientFactory = (address: string) => DispatchClient;
 

@@ -7,7 +7,7 @@
  * every field is optional here. The broker sets every field of the messages it answers with.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadApogeeProto, serviceAt } from './proto-loader';
+import { loadApogeeService } from './proto-loader';
 import { callUnary } from './unary-client';
 
 export const BROKER_ADMIN_PROTO = 'apogee/broker/v1/admin.proto';
@@ -133,17 +133,9 @@ export type BrokerAdminHandlers = {
   readonly [M in BrokerAdminMethod]: (request: BrokerAdminMethods[M][0]) => Promise<BrokerAdminMethods[M][1]>;
 };
 
-const services = new Map<string, grpc.ServiceClientConstructor>();
-
 /** The BrokerAdmin service constructor (its `.service` is the definition a server adds); loaded once per proto dir. */
 export function loadBrokerAdminService(dir?: string): grpc.ServiceClientConstructor {
-  const key = dir ?? '';
-  let service = services.get(key);
-  if (service === undefined) {
-    service = serviceAt(loadApogeeProto(BROKER_ADMIN_PROTO, dir), BROKER_ADMIN_SERVICE);
-    services.set(key, service);
-  }
-  return service;
+  return loadApogeeService(BROKER_ADMIN_PROTO, BROKER_ADMIN_SERVICE, dir);
 }
 
 export interface BrokerAdminCallOptions {

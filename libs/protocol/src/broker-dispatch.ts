@@ -13,7 +13,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { WireInt64 } from './nameserver-wire';
-import { loadApogeeProto, serviceAt } from './proto-loader';
+import { loadApogeeService } from './proto-loader';
 import { callUnary } from './unary-client';
 
 export const BROKER_DISPATCH_PROTO = 'apogee/broker/v1/dispatch.proto';
@@ -105,17 +105,9 @@ export interface WireMessagesByTimeResponse {
   broker_name?: string;
 }
 
-const services = new Map<string, grpc.ServiceClientConstructor>();
-
 /** The BrokerDispatch service constructor (its `.service` is the definition a server adds); loaded once per proto dir. */
 export function loadBrokerDispatchService(dir?: string): grpc.ServiceClientConstructor {
-  const key = dir ?? '';
-  let service = services.get(key);
-  if (service === undefined) {
-    service = serviceAt(loadApogeeProto(BROKER_DISPATCH_PROTO, dir), BROKER_DISPATCH_SERVICE);
-    services.set(key, service);
-  }
-  return service;
+  return loadApogeeService(BROKER_DISPATCH_PROTO, BROKER_DISPATCH_SERVICE, dir);
 }
 
 export interface BrokerDispatchClientOptions {

@@ -8,7 +8,7 @@
  * in the `apogee-error-code` trailer).
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadApogeeProto, serviceAt } from './proto-loader';
+import { loadApogeeService } from './proto-loader';
 import { callUnary } from './unary-client';
 
 export const MESSAGE_INDEX_PROTO = 'apogee/index/v1/index.proto';
@@ -93,17 +93,9 @@ export type MessageIndexHandlers = {
   [M in MessageIndexMethod]: (request: MessageIndexMethods[M][0]) => Promise<MessageIndexMethods[M][1]>;
 };
 
-const services = new Map<string, grpc.ServiceClientConstructor>();
-
 /** The MessageIndex service constructor (its `.service` is the definition a server adds); loaded once per proto dir. */
 export function loadMessageIndexService(dir?: string): grpc.ServiceClientConstructor {
-  const key = dir ?? '';
-  let service = services.get(key);
-  if (service === undefined) {
-    service = serviceAt(loadApogeeProto(MESSAGE_INDEX_PROTO, dir), MESSAGE_INDEX_SERVICE);
-    services.set(key, service);
-  }
-  return service;
+  return loadApogeeService(MESSAGE_INDEX_PROTO, MESSAGE_INDEX_SERVICE, dir);
 }
 
 export interface MessageIndexClientOptions {

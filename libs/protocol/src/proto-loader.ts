@@ -34,3 +34,16 @@ export function serviceAt(tree: grpc.GrpcObject, name: string): grpc.ServiceClie
   if (typeof node !== 'function' || !('service' in node)) throw new Error(`no gRPC service ${name} in the loaded protos`);
   return node as grpc.ServiceClientConstructor;
 }
+
+const loadedServices = new Map<string, grpc.ServiceClientConstructor>();
+
+/** The service constructor `name` of `proto/<file>` (its `.service` is what a server adds), loaded once per file, name and proto dir. */
+export function loadApogeeService(file: string, name: string, dir?: string): grpc.ServiceClientConstructor {
+  const key = `${dir ?? ''}\u0000${file}\u0000${name}`;
+  let service = loadedServices.get(key);
+  if (service === undefined) {
+    service = serviceAt(loadApogeeProto(file, dir), name);
+    loadedServices.set(key, service);
+  }
+  return service;
+}

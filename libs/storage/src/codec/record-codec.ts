@@ -375,23 +375,13 @@ export interface RecordSummary extends DispatchInfo {
 
 /** Decodes a checked record's summary: skips the hosts, properties and body (cheaper than decodeRecord). */
 export function decodeRecordSummary(buf: Buffer, at: number): RecordSummary {
-  const topicBytes = buf.readUInt8(at + L.AT_TOPIC_BYTES);
-  const messageIdBytes = buf.readUInt8(at + L.AT_MESSAGE_ID_BYTES);
+  const messageIdAt =
+    at + L.FIXED_BYTES + buf.readUInt8(at + L.AT_TOPIC_BYTES) + buf.readUInt8(at + L.AT_BORN_HOST_BYTES) + buf.readUInt8(at + L.AT_STORE_HOST_BYTES);
+  const keysAt = messageIdAt + buf.readUInt8(at + L.AT_MESSAGE_ID_BYTES);
   const keysBytes = buf.readUInt16BE(at + L.AT_KEYS_BYTES);
-  const topicAt = at + L.FIXED_BYTES;
-  const messageIdAt = topicAt + topicBytes + buf.readUInt8(at + L.AT_BORN_HOST_BYTES) + buf.readUInt8(at + L.AT_STORE_HOST_BYTES);
-  const keysAt = messageIdAt + messageIdBytes;
-  const tagAt = keysAt + keysBytes;
-  const keys = keysBytes === 0 ? [] : buf.toString('utf8', keysAt, tagAt).split(L.KEY_SEPARATOR);
   return {
-    topic: buf.toString('latin1', topicAt, topicAt + topicBytes),
-    queueId: buf.readInt32BE(at + L.AT_QUEUE_ID),
-    queueOffset: readInt64(buf, at + L.AT_QUEUE_OFFSET),
-    physicalOffset: readInt64(buf, at + L.AT_PHYSICAL_OFFSET),
-    totalBytes: buf.readInt32BE(at + L.AT_TOTAL_BYTES),
-    tag: buf.toString('utf8', tagAt, tagAt + buf.readUInt8(at + L.AT_TAG_BYTES)),
-    storeTimestampMs: readInt64(buf, at + L.AT_STORE_TIMESTAMP),
+    ...decodeDispatchInfo(buf, at),
     messageId: buf.toString('utf8', messageIdAt, keysAt),
-    keys,
+    keys: keysBytes === 0 ? [] : buf.toString('utf8', keysAt, keysAt + keysBytes).split(L.KEY_SEPARATOR),
   };
 }
