@@ -15,6 +15,7 @@ import type { PoppedMessage } from '../consumer/pop-consumption';
 import { deliveredFrame, deliveryTimestampFrame, nextOffsetFrame, pulledFrame } from './delivered-frame';
 import { pulledMessage } from './delivered-message';
 import { messagingServerDefinition, pullStatusFrame, receiveStatusFrame } from './frame-service';
+import { decodeAckMessageRequest } from './ack-codec';
 import { decodeSendMessageRequest, encodeSendMessageResponse } from './send-codec';
 import { durationOf, timestampOf, type WireDeliveredMessage } from './v2-wire';
 
@@ -146,7 +147,7 @@ describe('the other stream frames', () => {
 });
 
 describe('messagingServerDefinition', () => {
-  it('passes ReceiveMessage and PullMessage frames through, codes SendMessage by hand and keeps every other method as loaded', () => {
+  it('passes ReceiveMessage and PullMessage frames through, codes SendMessage and AckMessage by hand and keeps every other method as loaded', () => {
     const definition = messagingServerDefinition();
     const frame = Buffer.from([1, 2, 3]);
     expect(definition.ReceiveMessage.responseSerialize(frame)).toBe(frame);
@@ -154,6 +155,7 @@ describe('messagingServerDefinition', () => {
     expect(definition.ReceiveMessage.requestDeserialize).toBe(ReceiveMessage.requestDeserialize);
     expect(definition.SendMessage.requestDeserialize).toBe(decodeSendMessageRequest);
     expect(definition.SendMessage.responseSerialize).toBe(encodeSendMessageResponse);
-    expect(definition.AckMessage).toBe(loadMessagingService().service.AckMessage);
+    expect(definition.AckMessage.requestDeserialize).toBe(decodeAckMessageRequest);
+    expect(definition.ChangeInvisibleDuration).toBe(loadMessagingService().service.ChangeInvisibleDuration);
   });
 });

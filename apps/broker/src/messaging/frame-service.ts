@@ -4,12 +4,13 @@
  * identity responseSerialize (NODE-PERFORMANCE.md §5b, §7). Every write of those two streams must
  * be a Buffer (their handlers are typed so): message frames and delivery_timestamp / next_offset
  * come from delivered-frame.ts, the one status frame per call from proto-loader's own serializer.
- * SendMessage requests are decoded and its answers encoded by hand (send-codec.ts), the same
- * objects and bytes as proto-loader's. Other requests are still decoded by proto-loader; clients
+ * SendMessage and AckMessage requests are decoded and their answers encoded by hand
+ * (send-codec.ts, ack-codec.ts), the same objects and bytes as proto-loader's. Other requests are still decoded by proto-loader; clients
  * (tests, tools) keep loadMessagingService.
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadMessagingService, type V2Status } from '@apogee/protocol';
+import { decodeAckMessageRequest, encodeAckMessageResponse } from './ack-codec';
 import { decodeSendMessageRequest, encodeSendMessageResponse } from './send-codec';
 
 let cached: ServiceDefinition | undefined;
@@ -25,6 +26,7 @@ export function messagingServerDefinition(): ServiceDefinition {
     ReceiveMessage: { ...service.ReceiveMessage, responseSerialize: identity },
     PullMessage: { ...service.PullMessage, responseSerialize: identity },
     SendMessage: { ...service.SendMessage, requestDeserialize: decodeSendMessageRequest, responseSerialize: encodeSendMessageResponse },
+    AckMessage: { ...service.AckMessage, requestDeserialize: decodeAckMessageRequest, responseSerialize: encodeAckMessageResponse },
   };
   return cached;
 }

@@ -19,29 +19,10 @@
  * SendMessageResponse status 1, entries 2 · SendResultEntry status 1, message_id 2,
  * transaction_id 3, offset 4, recall_handle 5 · Status code 1, message 2.
  */
-import { v2EnumValues } from '@apogee/protocol';
-import { FIELD_1_VARINT, FrameWriter, lenFieldBytes, ProtoReader, utf8Bytes, varintBytes, WIRE_LEN } from './proto-wire';
+import { lenFieldBytes, ProtoReader, varintBytes, WIRE_LEN } from './proto-wire';
+import { encodeStatusAndEntries, enumName, enumsOnce, resource, statusSize, stringSize, sub, writeStatus, writeString, type Fields } from './v2-codec';
 import type { WireSendMessageRequest, WireSendMessageResponse, WireSendResultEntry } from './v2-wire';
 
-type Enum = { readonly byNumber: ReadonlyMap<number, string>; readonly byName: ReadonlyMap<string, number> };
-type Fields = Record<string, unknown>;
-
-let enums: { code: Enum; messageType: Enum; encoding: Enum; digestType: Enum } | undefined;
-
-function enumOf(name: string): Enum {
-  const byName = v2EnumValues(`apache.rocketmq.v2.${name}`);
-  return { byName, byNumber: new Map([...byName].map(([n, v]) => [v, n])) };
-}
-
-function enumsOnce(): NonNullable<typeof enums> {
-  enums ??= { code: enumOf('Code'), messageType: enumOf('MessageType'), encoding: enumOf('Encoding'), digestType: enumOf('DigestType') };
-  return enums;
-}
-
-/** proto-loader's enums: String — the name, or the number when the value is unknown. */
-function enumName(e: Enum, n: number): string | number {
-  return e.byNumber.get(n) ?? n;
-}
 
 /** SendMessageRequest bytes → the proto-loader object. Throws on malformed input (grpc-js answers INTERNAL). */
 export function decodeSendMessageRequest(buf: Buffer): WireSendMessageRequest {
@@ -55,11 +36,6 @@ export function decodeSendMessageRequest(buf: Buffer): WireSendMessageRequest {
   return (messages.length > 0 ? { messages } : {}) as WireSendMessageRequest;
 }
 
-/** Decodes the LEN field at the reader with `decode`, then moves past it. */
-function sub(r: ProtoReader, decode: (inner: ProtoReader) => Fields): Fields {
-  const [start, end] = r.span();
-  return decode(new ProtoReader(r.buf, start, end));
-}
 
 function message(r: ProtoReader): Fields {
   const m: Fields = {};
@@ -78,16 +54,6 @@ function message(r: ProtoReader): Fields {
   return m;
 }
 
-function resource(r: ProtoReader): Fields {
-  const m: Fields = {};
-  while (!r.done) {
-    const key = r.key();
-    if (key === 0x0a) m.resource_namespace = r.string();
-    else if (key === 0x12) m.name = r.string();
-    else r.skip(key);
-  }
-  return m;
-}
 
 /** A map<string, string> entry (absent key or value: ''). */
 function mapEntry(r: ProtoReader): [string, string] {
@@ -178,35 +144,6 @@ function systemProperties(r: ProtoReader): Fields {
   return m;
 }
 
-/** SendMessageResponse object → the bytes proto-loader's responseSerialize writes for it. */
-export function encodeSendMessageResponse(response: WireSendMessageResponse): Buffer {
-  const statusBytes = response.status === undefined ? -1 : statusSize(response.status);
-  const entries = (response.entries ?? []).map((entry) => ({ entry, size: entrySize(entry) }));
-  let size = statusBytes < 0 ? 0 : lenFieldBytes(statusBytes);
-  for (const e of entries) size += lenFieldBytes(e.size);
-  const w = new FrameWriter(size);
-  if (response.status !== undefined) writeStatus(w, 0x0a, response.status, statusBytes);
-  for (const { entry, size: entryBytes } of entries) {
-    w.lenPrefix(0x12, entryBytes);
-    if (entry.status !== undefined) writeStatus(w, 0x0a, entry.status, statusSize(entry.status));
-    writeString(w, 0x12, entry.message_id);
-    writeString(w, 0x1a, entry.transaction_id);
-    if (entry.offset !== undefined) {
-      w.byte(0x20);
-      w.varint(Number(entry.offset));
-    }
-    writeString(w, 0x2a, (entry as { recall_handle?: string }).recall_handle);
-  }
-  return w.buf;
-}
-
-type Status = WireSendResultEntry['status'];
-
-function statusSize(status: Status): number {
-  const number = codeNumber(status.code);
-  return (status.code === undefined ? 0 : 1 + varintBytes(number)) + stringSize(status.message);
-}
-
 function entrySize(entry: WireSendResultEntry): number {
   return (
     (entry.status === undefined ? 0 : lenFieldBytes(statusSize(entry.status))) +
@@ -217,26 +154,18 @@ function entrySize(entry: WireSendResultEntry): number {
   );
 }
 
-function stringSize(s: string | undefined): number {
-  return s === undefined || s === null ? 0 : lenFieldBytes(utf8Bytes(s));
+/** SendMessageResponse object → the bytes proto-loader's responseSerialize writes for it. */
+export function encodeSendMessageResponse(response: WireSendMessageResponse): Buffer {
+  return encodeStatusAndEntries(response.status, response.entries, entrySize, (w, entry) => {
+    if (entry.status !== undefined) writeStatus(w, 0x0a, entry.status, statusSize(entry.status));
+    writeString(w, 0x12, entry.message_id);
+    writeString(w, 0x1a, entry.transaction_id);
+    if (entry.offset !== undefined) {
+      w.byte(0x20);
+      w.varint(Number(entry.offset));
+    }
+    writeString(w, 0x2a, (entry as { recall_handle?: string }).recall_handle);
+  });
 }
 
-function writeString(w: FrameWriter, key: number, s: string | undefined): void {
-  if (s !== undefined && s !== null) w.string(key, s, utf8Bytes(s));
-}
 
-function codeNumber(code: Status['code']): number {
-  if (typeof code === 'number') return code;
-  const number = enumsOnce().code.byName.get(code);
-  if (number === undefined) throw new Error(`unknown apache.rocketmq.v2.Code ${JSON.stringify(code)}`);
-  return number;
-}
-
-function writeStatus(w: FrameWriter, key: number, status: Status, size: number): void {
-  w.lenPrefix(key, size);
-  if (status.code !== undefined) {
-    w.byte(FIELD_1_VARINT);
-    w.varint(codeNumber(status.code));
-  }
-  writeString(w, 0x12, status.message);
-}
