@@ -1,7 +1,7 @@
 /**
- * Shared plumbing of the broker benchmark: env knobs, child processes (spawned, their gRPC
- * address read from stdout, CPU read from /proc, stopped and killed on any exit), temp dirs,
- * percentiles and the result table.
+ * Shared plumbing of the broker benchmark (also used by apps/index-service/bench): env knobs,
+ * child processes (spawned, their gRPC address read from stdout, CPU read from /proc, stopped and
+ * killed on any exit), temp dirs, percentiles and the result table.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -123,8 +123,8 @@ export interface Row {
   verdict?: string;
 }
 
-export function printTable(rows: Row[]): void {
-  const head: Row = { measure: 'measure', result: 'apogee broker', ceiling: 'trivial grpc-js', ratio: 'ratio', target: 'target', verdict: 'met?' };
+/** Prints rows as a table; `head` names the columns, and only its columns are printed. */
+export function printTable(rows: Row[], head: Row = { measure: 'measure', result: 'apogee broker', ceiling: 'trivial grpc-js', ratio: 'ratio', target: 'target', verdict: 'met?' }): void {
   const keys = Object.keys(head) as (keyof Row)[];
   const width = keys.map((k) => Math.max(...[head, ...rows].map((r) => (r[k] ?? '').length)));
   const line = (r: Row): string => keys.map((k, i) => (r[k] ?? '').padEnd(width[i])).join(' | ');
@@ -136,17 +136,29 @@ export function printTable(rows: Row[]): void {
 export const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
 
+/** The gRPC address in an Apogee app's JSON 'listening' log line, if `line` is one. */
+export function listeningAddress(line: string): string | undefined {
+  if (!line.startsWith('{')) return undefined;
+  const log = JSON.parse(line) as { msg?: string; grpc?: string };
+  return log.msg === 'listening' ? log.grpc : undefined;
+}
+
 /**
- * Starts the built broker (`brokerMain`, e.g. dist/apps/broker/main.js) standalone on loopback
- * port 0 with ASYNC flush and auto-created topics and groups, data in `dataDir`; `nodeFlags` go to
- * node (e.g. --cpu-prof). Resolves once it logs 'listening'.
+ * Starts a built Apogee app (`main`, e.g. dist/apps/nameserver/main.js) on loopback port 0 (gRPC
+ * and metrics) with `flags`; `nodeFlags` go to node (e.g. --cpu-prof). Resolves once it logs 'listening'.
  */
-export function startBroker(brokerMain: string, dataDir: string, nodeFlags: readonly string[] = []): Promise<Service> {
-  const flags = ['--data-dir', dataDir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-host', '127.0.0.1', '--metrics-port', '0'];
-  flags.push('--nameservers', '', '--flush-mode', 'ASYNC', '--auto-create-topics', 'true', '--auto-create-groups', 'true');
-  return startService('broker', [...nodeFlags, brokerMain, ...flags], (line) => {
-    if (!line.startsWith('{')) return undefined;
-    const log = JSON.parse(line) as { msg?: string; grpc?: string };
-    return log.msg === 'listening' ? log.grpc : undefined;
-  });
+export function startApp(name: string, main: string, flags: readonly string[], nodeFlags: readonly string[] = []): Promise<Service> {
+  const listen = ['--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-host', '127.0.0.1', '--metrics-port', '0'];
+  return startService(name, [...nodeFlags, main, ...listen, ...flags], listeningAddress);
+}
+
+/**
+ * Starts the built broker (`brokerMain`, e.g. dist/apps/broker/main.js) on loopback port 0 with
+ * ASYNC flush and auto-created topics and groups, data in `dataDir`; `nodeFlags` go to node (e.g.
+ * --cpu-prof); standalone unless `nameservers` (host:port, comma-separated) are given. Resolves
+ * once it logs 'listening'.
+ */
+export function startBroker(brokerMain: string, dataDir: string, nodeFlags: readonly string[] = [], nameservers = ''): Promise<Service> {
+  const flags = ['--data-dir', dataDir, '--nameservers', nameservers, '--flush-mode', 'ASYNC', '--auto-create-topics', 'true', '--auto-create-groups', 'true'];
+  return startApp('broker', brokerMain, flags, nodeFlags);
 }

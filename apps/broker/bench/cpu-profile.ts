@@ -1,7 +1,8 @@
 /**
  * Summarises a V8 .cpuprofile (node --cpu-prof): self time per function and per source file.
- * Positions inside the bundled broker are mapped back to their TypeScript sources through the
- * bundle's source map (node:module SourceMap), so "file" means e.g. libs/storage/src/....
+ * Positions inside the bundled app (broker, index-service) are mapped back to their TypeScript
+ * sources through the bundle's source map (node:module SourceMap), so "file" means e.g.
+ * libs/storage/src/....
  * Idle samples are left out: shares are of the time the process was busy.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,7 +31,7 @@ export function areaOf(fileKey: string): string {
   if (/protobufjs|long\/umd|\$(toObject|fromObject|encode|decode|verify)\)?$/.test(fileKey)) return 'protobuf (protobufjs, proto-loader objects, Long)';
   if (/@grpc\/grpc-js|http2|node:net|stream_base/.test(fileKey)) return 'gRPC + HTTP/2 (grpc-js, node:http2, net)';
   if (fileKey.startsWith('libs/storage')) return 'libs/storage';
-  if (fileKey.startsWith('apps/broker')) return 'apps/broker';
+  if (fileKey.startsWith('apps/')) return fileKey.split('/').slice(0, 2).join('/'); // apps/broker, apps/index-service
   if (fileKey.startsWith('libs/')) return 'other libs/';
   if (/^\((writeBuffers?|fdatasync|fsync|read|write\w*)\)$/.test(fileKey)) return 'fs syscalls (native)';
   if (fileKey.startsWith('node:')) return 'node core (buffer, events, streams, fs)';

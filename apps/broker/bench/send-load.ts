@@ -6,7 +6,8 @@
  * To keep the generator cheap, the request is encoded once with the project's proto-loader
  * definition; each call sends a copy with the message ids patched in place (unique ids per
  * message, same byte length). Responses are decoded with protobufjs (no toObject) and every
- * entry's status is checked.
+ * entry's status is checked. With `keys`, every message also carries one key, keyOf(its id),
+ * patched the same way (unique per message); messageIdOf names the id of any message sent.
  */
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
@@ -25,6 +26,10 @@ export interface SendLoadOptions {
   totalMessages?: number;
   /** CPU seconds of the server so far, sampled around the measured window. */
   serverCpu?: () => number;
+  /** Give every message one unique key, keyOf(message id) (default: no keys). */
+  keys?: boolean;
+  /** 8 hex digits that start every message id (default: random). */
+  idTag?: string;
 }
 
 export interface SendLoadResult {
@@ -36,25 +41,46 @@ export interface SendLoadResult {
   serverCpuSeconds?: number;
   /** CPU seconds of this (the generator's) process in the window. */
   clientCpuSeconds?: number;
+  /** Requests numbered so far: messageIdOf(idTag, r, slot) for r below it, slot below batch (failed ones included). */
+  requests: number;
+  idTag: string;
 }
 
 const ID_FIELD = 22;
 
-/** The encoded request and where each message id's counter field is. */
-function template(topic: string, batch: number, bodyBytes: number): { bytes: Buffer; offsets: number[] } {
-  const tag = randomBytes(4).toString('hex');
+/** The id of the message in `slot` of request number `request` (runSendLoad's numbering). */
+export function messageIdOf(idTag: string, request: number, slot: number): string {
+  return `${idTag}${slot.toString(16).padStart(2, '0')}${request.toString(16).padStart(ID_FIELD, '0')}`;
+}
+
+/** The key of the message with this id when sent with `keys`. */
+export const keyOf = (messageId: string): string => `k${messageId}`;
+
+/** The encoded request and where each message id's counter field is (twice per message with keys). */
+function template(topic: string, batch: number, bodyBytes: number, tag: string, keys: boolean): { bytes: Buffer; offsets: number[] } {
   const body = randomBytes(bodyBytes);
-  const ids = Array.from({ length: batch }, (_, slot) => `${tag}${slot.toString(16).padStart(2, '0')}${'0'.repeat(ID_FIELD)}`);
-  const bytes = methods.SendMessage.requestSerialize({ messages: ids.map((id) => wireMessage(topic, id, body)) });
-  const offsets = ids.map((id) => bytes.indexOf(Buffer.from(id, 'latin1')) + tag.length + 2);
-  if (offsets.some((o) => o < 10)) throw new Error('message id not found in the encoded request');
+  const ids = Array.from({ length: batch }, (_, slot) => messageIdOf(tag, 0, slot));
+  const messages = ids.map((id) => {
+    const message = wireMessage(topic, id, body) as { system_properties: Record<string, unknown> };
+    if (keys) message.system_properties.keys = [keyOf(id)];
+    return message;
+  });
+  const bytes = methods.SendMessage.requestSerialize({ messages });
+  const offsets: number[] = [];
+  for (const id of ids) {
+    const needle = Buffer.from(id, 'latin1');
+    let found = 0;
+    for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1), found++) offsets.push(at + tag.length + 2);
+    if (found !== (keys ? 2 : 1)) throw new Error(`message id found ${found} times in the encoded request`);
+  }
   return { bytes, offsets };
 }
 
 const identity = (b: Buffer): Buffer => b;
 
 export async function runSendLoad(clients: grpc.Client[], opts: SendLoadOptions): Promise<SendLoadResult> {
-  const { bytes, offsets } = template(opts.topic, opts.batch, opts.bodyBytes);
+  const idTag = opts.idTag ?? randomBytes(4).toString('hex');
+  const { bytes, offsets } = template(opts.topic, opts.batch, opts.bodyBytes, idTag, opts.keys ?? false);
   let counter = 0;
   let acked = 0;
   let issued = 0;
@@ -100,7 +126,7 @@ export async function runSendLoad(clients: grpc.Client[], opts: SendLoadOptions)
   if (limit !== undefined) {
     await Promise.all(workers);
     const seconds = (performance.now() - started) / 1000;
-    return { messages: acked, seconds, msgsPerSec: acked / seconds, failedRequests, firstError };
+    return { messages: acked, seconds, msgsPerSec: acked / seconds, failedRequests, firstError, requests: counter, idTag };
   }
   await new Promise((r) => setTimeout(r, opts.warmupMs ?? 0));
   const [t0, n0, c0, u0] = [performance.now(), acked, opts.serverCpu?.(), process.cpuUsage()];
@@ -117,5 +143,7 @@ export async function runSendLoad(clients: grpc.Client[], opts: SendLoadOptions)
     firstError,
     serverCpuSeconds: c0 === undefined || c1 === undefined ? undefined : c1 - c0,
     clientCpuSeconds: (u1.user + u1.system) / 1e6,
+    requests: counter,
+    idTag,
   };
 }
