@@ -18,10 +18,8 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBrokerAdminClient } from '@apogee/protocol';
-import { envNumber, fmt, progress, sleep, startBroker, tempDir } from './common';
+import { envNumber, fmt, progress, rawChannels, runSendLoad, sleep, startBroker, tempDir } from '@apogee/bench';
 import { drain } from './consume';
-import { runSendLoad } from './send-load';
-import { rawChannels } from './wire';
 
 const cfg = {
   messages: envNumber('BACKLOG_MESSAGES', 10_000_000),

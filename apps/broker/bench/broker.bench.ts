@@ -24,12 +24,9 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { envNumber, fmt, printTable, progress, startBroker, startService, tempDir, type Row, type Service } from './common';
+import { envNumber, fmt, printTable, progress, rawChannels, type Row, runSendLoad, type SendLoadResult, type Service, startBroker, startService, summariseProfile, tempDir } from '@apogee/bench';
 import { drain, measureLatency } from './consume';
-import { summariseProfile } from './cpu-profile';
 import { runOfficialProducer } from './official-producer';
-import { runSendLoad, type SendLoadResult } from './send-load';
-import { rawChannels } from './wire';
 
 const cfg = {
   seconds: envNumber('BENCH_SECONDS', 10),

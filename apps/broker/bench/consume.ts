@@ -8,8 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { percentile, sleep } from './common';
-import { benchMetadata, Code, durationOf, methods, SERVICE_PATH, Types, unary, wireMessage } from './wire';
+import { benchMetadata, Code, durationOf, methods, percentile, SERVICE_PATH, sleep, Types, unary, wireMessage } from '@apogee/bench';
 
 export interface Delivered {
   message_id: string;

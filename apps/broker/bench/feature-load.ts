@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { benchMetadata, Code, methods, root, SERVICE_PATH, Types, wireMessage } from './wire';
+import { benchMetadata, Code, methods, root, SERVICE_PATH, Types, wireMessage } from '@apogee/bench';
 
 export type LoadKind = { type: 'NORMAL' } | { type: 'FIFO'; groups: number } | { type: 'TRANSACTION' };
 

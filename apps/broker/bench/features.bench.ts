@@ -31,10 +31,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createBrokerAdminClient, type AdminMessageType, type BrokerAdminClient } from '@apogee/protocol';
-import { envNumber, fmt, progress, startBroker, tempDir, type Service } from './common';
+import { envNumber, fmt, progress, rawChannels, type Service, startBroker, tempDir } from '@apogee/bench';
 import { runBatchLoad, runTxLoad, templatesFor, type LoadResult } from './feature-load';
 import { measureTimerAccuracy, type TimerAccuracyRow } from './timer-accuracy';
-import { rawChannels } from './wire';
 
 const cfg = {
   seconds: envNumber('BENCH_SECONDS', 10),

@@ -7,7 +7,7 @@
  * Prints `TRIVIAL_LISTENING host:port` once bound.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Code, methods, Types } from './wire';
+import { Code, methods, Types } from '@apogee/bench';
 
 const OK = { code: 'OK', message: 'OK' };
 let port = 0;

@@ -30,12 +30,7 @@ import path from 'node:path';
 import { createBrokerDispatchClient, createMessageIndexClient, type IndexFoundMessage } from '@apogee/protocol';
 // The broker bench's plumbing and load generator, reused as they are (bench code only, bundled by
 // esbuild; no app code crosses): a shared bench library would need its own tsconfig path.
-/* eslint-disable @nx/enforce-module-boundaries */
-import { summariseProfile } from '../../broker/bench/cpu-profile';
-import { envNumber, fmt, percentile, printTable, progress, sleep, startApp, startBroker, tempDir, type Row, type Service } from '../../broker/bench/common';
-import { keyOf, messageIdOf, runSendLoad } from '../../broker/bench/send-load';
-import { Code, rawChannels, unary, wireMessage } from '../../broker/bench/wire';
-/* eslint-enable @nx/enforce-module-boundaries */
+import { Code, envNumber, fmt, keyOf, messageIdOf, percentile, printTable, progress, rawChannels, type Row, runSendLoad, type Service, sleep, startApp, startBroker, summariseProfile, tempDir, unary, wireMessage } from '@apogee/bench';
 
 const cfg = {
   messages: envNumber('BENCH_MESSAGES', 10_000_000),
