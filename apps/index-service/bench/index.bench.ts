@@ -4,7 +4,7 @@
  * registered with the nameserver) and an index-service as child processes on loopback port 0,
  * data in a temp dir (deleted at the end), then:
  *   a  ingest at the broker's max rate: the raw SendMessage generator of the broker bench
- *      (apps/broker/bench/send-load.ts; batches of BENCH_BATCH over BENCH_CHANNELS connections ×
+ *      (libs/bench/src/send-load.ts; batches of BENCH_BATCH over BENCH_CHANNELS connections ×
  *      BENCH_INFLIGHT requests each), BENCH_MESSAGES messages of BENCH_BODY bytes, each with one
  *      unique key. Meanwhile:
  *        - lag "newest stored → queryable": every BENCH_PROBE_MS one probe message with a fresh
