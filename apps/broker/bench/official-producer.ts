@@ -53,6 +53,25 @@ export async function runOfficialProducer(
     const serverCpuSeconds = c0 === undefined || c1 === undefined ? undefined : c1 - c0;
     return { msgsPerSec: (n1 - n0) / seconds, messages: n1 - n0, seconds, failed, firstError, serverCpuSeconds, clientCpuSeconds: (u1.user + u1.system) / 1e6 };
   } finally {
+    await shutdownTolerantly(producer);
+  }
+}
+
+/**
+ * producer.shutdown() of rocketmq-client-nodejs 1.0.8 releases its Telemetry stream
+ * (TelemetrySession.release: end() then removeAllListeners()) before it closes the channel, whose
+ * close then cancels that stream: the CANCELLED error is emitted with no listener left and would
+ * end the benchmark. Only that error, and only while shutting down, is ignored here.
+ */
+async function shutdownTolerantly(producer: Producer): Promise<void> {
+  const ignoreCancelled = (err: Error & { code?: number }): void => {
+    if (err.code !== 1 /* grpc CANCELLED */) throw err;
+  };
+  process.on('uncaughtException', ignoreCancelled);
+  try {
     await producer.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the cancellation arrives after shutdown() resolves
+  } finally {
+    process.off('uncaughtException', ignoreCancelled);
   }
 }

@@ -30,17 +30,25 @@ function cleanUp(): void {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
 }
-process.on('exit', cleanUp);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    progress(`${signal}: cleaning up`);
-    cleanUp();
-    process.exit(130);
-  });
+let hooked = false;
+
+/** Installs the clean-up on exit and signals once something needs cleaning (a temp dir, a child): importing this library has no side effects. */
+function hookCleanUp(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      progress(`${signal}: cleaning up`);
+      cleanUp();
+      process.exit(130);
+    });
+  }
 }
 
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  hookCleanUp();
   tempDirs.add(dir);
   return dir;
 }
@@ -70,6 +78,7 @@ export function procCpuSeconds(pid: number): number {
  */
 export function startService(name: string, args: string[], addressOf: (line: string) => string | undefined, timeoutMs = 30_000): Promise<Service> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  hookCleanUp();
   children.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
