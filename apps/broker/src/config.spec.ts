@@ -31,6 +31,9 @@ describe('broker config', () => {
     [{ advertisedAddress: '0.0.0.0:0' }, 'bad value for "advertisedAddress"', 'port "0" is not an integer from 1'],
     [{ brokerName: 'broker a' }, 'bad value for "brokerName"', 'illegal character " "'],
     [{ clusterName: '' }, 'bad value for "clusterName"', 'Cluster name is empty'],
+    [{ brokerId: 1 }, 'brokerId 1 is a slave and needs "masterAddress"', 'host:port of its master'],
+    [{ masterAddress: '127.0.0.1:8081' }, '"masterAddress" is set but brokerId is 0', 'set brokerId to 1 or more'],
+    [{ brokerId: 1, masterAddress: 'master' }, 'bad value for "masterAddress"', 'host:port'],
     [{ retentionHours: 24 }, 'timerMaxDelayMs (604800000 ms) is longer than retentionHours (24 h)', 'Raise retentionHours or lower timerMaxDelayMs'],
   ])('refuses %j, saying what to fix', (overrides, what, fix) => {
     const config = load([], overrides);
@@ -43,6 +46,12 @@ describe('broker config', () => {
     expect(() => load(['--broker-id', '-1'])).toThrow('bad value for "brokerId"');
     const logger = createLogger({ app: APP, level: 'silent' });
     await expect(startBroker(load([], { nameservers: ['nowhere'] }), { logger })).rejects.toThrow(ConfigError);
+  });
+
+  it('takes a slave with its master address', () => {
+    const config = load(['--broker-id', '1', '--master-address', 'broker-a-0.mq:8081']);
+    expect(config).toMatchObject({ brokerId: 1, masterAddress: 'broker-a-0.mq:8081' });
+    expect(() => validateBrokerConfig(config)).not.toThrow();
   });
 
   it('loads the production example, with auto-creation off', () => {

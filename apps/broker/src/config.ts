@@ -26,6 +26,13 @@ export const brokerConfigSchema = defineConfigSchema({
     default: 0,
     description: 'Replica id in the broker group: 0 is the master, 1 and up are slaves.',
   },
+  masterAddress: {
+    type: 'string',
+    default: '',
+    description:
+      'Slaves (brokerId > 0) only, and required there: host:port of the master of the broker group, whose commit log ' +
+      'the slave replicates. A static stand-in until the ha-replicator assigns masters.',
+  },
   nameservers: {
     type: 'string-list',
     default: ['127.0.0.1:9876'],
@@ -151,6 +158,15 @@ export function validateBrokerConfig(config: BrokerConfig): void {
   checkField('clusterName', () => validateClusterName(config.clusterName));
   checkField('brokerName', () => validateBrokerName(config.brokerName));
   if (config.advertisedAddress !== '') checkField('advertisedAddress', () => parseBrokerAddress(config.advertisedAddress));
+  if (config.brokerId > 0 && config.masterAddress === '') {
+    throw new ConfigError(
+      `config: brokerId ${config.brokerId} is a slave and needs "masterAddress" (host:port of its master, broker id 0)`,
+    );
+  }
+  if (config.brokerId === 0 && config.masterAddress !== '') {
+    throw new ConfigError('config: "masterAddress" is set but brokerId is 0 (the master); set brokerId to 1 or more for a slave');
+  }
+  if (config.masterAddress !== '') checkField('masterAddress', () => parseBrokerAddress(config.masterAddress));
   config.nameservers.forEach((address, i) => checkField(`nameservers[${i}]`, () => parseBrokerAddress(address)));
   const duplicate = config.nameservers.find((address, i) => config.nameservers.indexOf(address) !== i);
   if (duplicate !== undefined) {

@@ -68,4 +68,55 @@ export function createRegistrationMetrics(registry: Registry) {
 
 export type RegistrationMetrics = ReturnType<typeof createRegistrationMetrics>;
 
+/** Where the replication metrics read from: the master's replica set, or the slave's follower. */
+export interface ReplicationMetricsSource {
+  readonly lags?: () => readonly { replica: string; bytes: number; seconds: number }[];
+  readonly masterLagBytes?: () => number;
+}
+
+/**
+ * Replication lag (replication/). Named apogee_replication_ as the HA issue asks: the same names
+ * will be read from the ha-replicator. `replica` is a broker id of the group (bounded).
+ */
+export function createReplicationMetrics(registry: Registry, source: ReplicationMetricsSource) {
+  const lags = source.lags;
+  const perReplica = (name: string, help: string, pick: (lag: { bytes: number; seconds: number }) => number): Gauge | undefined =>
+    lags === undefined
+      ? undefined
+      : new Gauge({
+          name,
+          help,
+          labelNames: ['replica'] as const,
+          registers: [registry],
+          collect() {
+            this.reset(); // a disconnected replica's series goes away
+            for (const lag of lags()) this.set({ replica: lag.replica }, pick(lag));
+          },
+        });
+  const masterLag = source.masterLagBytes;
+  return {
+    lagBytes: perReplica(
+      'apogee_replication_lag_bytes',
+      "Master: commit-log bytes a connected replica is behind (the master's end minus the replica's last reported end).",
+      (lag) => lag.bytes,
+    ),
+    lagSeconds: perReplica(
+      'apogee_replication_lag_seconds',
+      'Master: seconds since a connected replica was last caught up (0 while it is).',
+      (lag) => lag.seconds,
+    ),
+    masterLagBytes:
+      masterLag === undefined
+        ? undefined
+        : new Gauge({
+            name: 'apogee_replication_master_lag_bytes',
+            help: "Slave: commit-log bytes behind the master, as of the master's last chunk.",
+            registers: [registry],
+            collect() {
+              this.set(masterLag());
+            },
+          }),
+  };
+}
+
 export type BrokerMetrics = ReturnType<typeof createBrokerMetrics>;

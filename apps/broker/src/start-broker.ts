@@ -18,10 +18,12 @@ import { APP, validateBrokerConfig, type BrokerConfig } from './config';
 import { openBrokerMetadata, type BrokerMetadata } from './metadata/open-metadata';
 import { createMessagingService, type MessagingService } from './messaging/messaging-service';
 import { createRouteSource } from './messaging/route-source';
-import { createBrokerMetrics } from './metrics';
+import { createBrokerMetrics, createReplicationMetrics } from './metrics';
 import { openBrokerStore } from './open-store';
 import { startBrokerRegistration } from './registration/broker-registration';
 import { advertisedAddressOf } from './registration/advertised-address';
+import { ReplicaFollower } from './replication/replica-follower';
+import { createReplicationService, type ReplicationService } from './replication/replication-service';
 import type { RegistrarTiming } from './registration/nameserver-registrar';
 import { TIMER_CHECKPOINT_TABLE, TimerStore } from './timer/timer-store';
 import { TRANSACTION_TABLE, TransactionStore, type PendingTransaction } from './transaction/transaction-store';
@@ -53,6 +55,9 @@ export interface RunningBroker extends RunningService {
  * servers (and the messaging service's nameserver channels), stops the timer and the transaction
  * checks, then flushes and
  * closes the store, then the metadata (which holds the POP offsets and in-flight records).
+ * A slave (brokerId > 0) follows its master's commit log (replication/replica-follower.ts), refuses
+ * producer writes (NOT_MASTER) and does not fire timers or check transactions (its master does;
+ * the results arrive replicated); a master serves apogee.broker.v1.Replication to its slaves.
  * Integration tests call it in-process with grpcPort and metricsPort 0.
  */
 export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
@@ -67,6 +72,9 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   let dispatch: DispatchService | undefined;
   let timer: TimerStore | undefined;
   let transactions: TransactionStore | undefined;
+  let replication: ReplicationService | undefined;
+  let follower: ReplicaFollower | undefined;
+  const masterAddress = config.brokerId > 0 ? config.masterAddress : undefined;
   let registration: ReturnType<typeof startBrokerRegistration>;
   const routes = createRouteSource(config.nameservers, logger.child({ component: 'messaging' }));
   try {
@@ -88,7 +96,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
       logger: logger.child({ component: 'timer' }),
     });
-    timer.start();
+    if (masterAddress === undefined) timer.start(); // a slave's timers fire on its master (their messages arrive replicated)
     transactions = new TransactionStore({
       store,
       table: await metadata.store.table<PendingTransaction>(TRANSACTION_TABLE),
@@ -122,7 +130,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       transactions,
     });
     const checker = messaging;
-    transactions.start((check) => checker.checkTransaction(check));
+    if (masterAddress === undefined) transactions.start((check) => checker.checkTransaction(check));
     const admin = createBrokerAdminService(metadata, { store, consumption, clock: systemClock }, logger);
     dispatch = createDispatchService({
       store,
@@ -131,15 +139,35 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
       logger,
     });
-    const services = [admin, dispatch.registration, messaging.registration];
+    replication = createReplicationService({ store, brokerName: config.brokerName, masterAddress, clock: systemClock, logger });
+    const replicas = replication.replicas;
+    if (masterAddress !== undefined) {
+      follower = new ReplicaFollower({
+        store,
+        masterAddress,
+        brokerName: config.brokerName,
+        brokerId: config.brokerId,
+        address: advertisedAddress,
+        logger,
+      });
+    }
+    const slave = follower;
+    createReplicationMetrics(
+      registry,
+      slave === undefined ? { lags: () => replicas.lags() } : { masterLagBytes: () => slave.lagBytes },
+    );
+    const services = [admin, dispatch.registration, replication.registration, messaging.registration];
     service = await startService({ config, logger, registry, services });
     boundPort = service.grpcPort;
+    follower?.start();
     const { topics } = metadata;
     const timing = deps.registrationTiming;
     registration = startBrokerRegistration({ config, boundPort: service.grpcPort, topics, metrics, logger, timing });
   } catch (err) {
+    await follower?.stop();
     consumer?.close();
     dispatch?.close();
+    replication?.close();
     await service?.stop();
     messaging?.close();
     routes.close();
@@ -154,6 +182,8 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const messagingService = messaging;
   const consumerHandlers = consumer;
   const dispatchService = dispatch;
+  const replicationService = replication;
+  const replicaFollower = follower;
   const timerStore = timer;
   const transactionStore = transactions;
   let stopped: Promise<void> | undefined;
@@ -163,6 +193,8 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         await registration.stop(); // leave the routes first, while still serving
         consumerHandlers.close(); // long polls answer now instead of holding up the shutdown
         dispatchService.close(); // Follow streams end (OK) so the server can shut down
+        replicationService.close(); // likewise the streams to replicas
+        await replicaFollower?.stop(); // before the store: a chunk being applied appends to it
         await serving.stop();
         messagingService.close();
         routes.close();

@@ -45,7 +45,7 @@ describe('broker registration with nameservers', () => {
 
   it('tells nameservers the advertised address, not the one it listens on', async () => {
     const ns = await cluster.nameserver();
-    const broker = await cluster.broker([ns.grpcAddress], { brokerId: 2, advertisedAddress: 'broker-a-2.mq.example:8081' });
+    const broker = await cluster.broker([ns.grpcAddress], { brokerId: 2, masterAddress: '127.0.0.1:1', advertisedAddress: 'broker-a-2.mq.example:8081' });
     expect(broker.service.advertisedAddress).toBe('broker-a-2.mq.example:8081');
     const client = cluster.client(ns.grpcAddress);
     await waitFor(async () => (await replicas(client)).join() === 'broker-a/2@broker-a-2.mq.example:8081', { what: 'the slave' });

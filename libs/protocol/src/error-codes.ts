@@ -132,11 +132,23 @@ const INDEX = {
     'A broker holding messages of the answer could not be reached: the answer would be incomplete.'),
 };
 
+/** Codes of replication (apogee.broker.v1.Replication) and of writes sent to a slave. */
+const REPLICATION = {
+  NOT_MASTER: entry('HA_NOT_AVAILABLE', status.UNAVAILABLE, true,
+    'This broker is a slave: it takes no writes and serves no replicas; send to the master of its broker group.'),
+  REPLICA_REFUSED: entry('BAD_REQUEST', status.FAILED_PRECONDITION, false,
+    'The master refused the replica: another broker name, broker id 0, or another segment size.'),
+  REPLICA_AHEAD_OF_MASTER: entry('BAD_REQUEST', status.OUT_OF_RANGE, false,
+    "The replica's commit log extends past the master's end; its extra tail must be truncated first."),
+  REPLICA_OFFSET_MISMATCH: entry('BAD_REQUEST', status.FAILED_PRECONDITION, false,
+    "Replicated bytes do not start at the replica's log end."),
+};
+
 /**
  * The one registry of stable error codes: every error crossing an app's edge carries one of
  * these as its string `code` (ApogeeError, and the storage and routing libs' own error classes).
  */
-export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE, ...METADATA, ...CONSUMER, ...MESSAGING, ...INDEX });
+export const ERROR_CODES = Object.freeze({ ...GENERAL, ...ROUTING, ...STORAGE, ...METADATA, ...CONSUMER, ...MESSAGING, ...INDEX, ...REPLICATION });
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

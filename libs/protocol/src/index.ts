@@ -111,6 +111,19 @@ export {
   type WireStoredMessage,
 } from './broker-dispatch';
 export {
+  BROKER_REPLICATION_PROTO,
+  BROKER_REPLICATION_SERVICE,
+  createReplicationClient,
+  loadReplicationService,
+  REPLICATION_FLOW_CONTROL_WINDOW_BYTES,
+  REPLICATION_MAX_CHUNK_BYTES,
+  type ReplicationClient,
+  type WireLogChunk,
+  type WireReplicaHello,
+  type WireReplicaProgress,
+  type WireReplicaReport,
+} from './broker-replication';
+export {
   loadMessagingService,
   MESSAGING_SERVICE_NAME,
   okV2Status,

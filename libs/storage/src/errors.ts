@@ -15,6 +15,7 @@ export const STORAGE_ERROR_CODES = [
   'OFFSET_OUT_OF_RANGE',
   'INVALID_OFFSET',
   'STORE_CLOSED',
+  'REPLICA_OFFSET_MISMATCH',
 ] as const;
 
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];

@@ -4,6 +4,7 @@ import { CommitLog } from './commit-log/commit-log';
 import {
   PreparedRecord,
   prepareRecord,
+  decodeDispatchInfo,
   decodeRecordSummary,
   readStoreTimestamp,
   type MessageInput,
@@ -223,6 +224,46 @@ export class MessageStore {
     return record;
   }
 
+  /**
+   * Master side of replication: whole records (and segment-end fillers) from `from` up to what is
+   * written — never a torn record, never across a segment end; `next` is where the following read
+   * starts (the next segment's base after a filler). `maxBytes` is a soft cap: at least one record
+   * when one is available. Empty bytes when caught up. `from` must be a record start
+   * (INVALID_OFFSET) in [minPhysicalOffset, maxPhysicalOffset] (OFFSET_OUT_OF_RANGE). Contract:
+   * commit-log/log-replica.ts.
+   */
+  readLogBytes(from: PhysicalOffset, maxBytes: number): { bytes: Buffer; next: PhysicalOffset } {
+    return this.log.readReplicaChunk(from, maxBytes);
+  }
+
+  /**
+   * Slave side of replication: appends bytes the master read at `from` (this store's end, else
+   * REPLICA_OFFSET_MISMATCH), byte-identical. Every record's CRC and PhysicalOffset are checked
+   * first (CORRUPT_RECORD, nothing appended); consume queues are built by the same dispatcher as
+   * for local appends, with the QueueOffsets the records carry. Resolves with the new end once
+   * durable under the flush mode (SYNC: fdatasync'ed; ASYNC: written).
+   *
+   * A slave store must not take local appends (the broker enforces the role); if one slips in,
+   * the next replicated chunk no longer starts at this store's end and is refused, never mixed in.
+   */
+  appendReplicated(from: PhysicalOffset, bytes: Buffer): Promise<PhysicalOffset> {
+    try {
+      this.checkWritable();
+      const end = this.log.appendReplicated(from, bytes, (buf, at) => this.enqueueReplicated(buf, at));
+      return this.log.whenDurable(end, end);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Queues a replicated record for dispatch; its queue's next local QueueOffset follows it. */
+  private enqueueReplicated(buf: Buffer, at: number): void {
+    const info = decodeDispatchInfo(buf, at);
+    const slot = this.slotOf(info.topic, info.queueId);
+    if (info.queueOffset >= slot.next) slot.next = info.queueOffset + 1;
+    this.dispatcher.enqueue({ ...info, tagHash: tagHashOf(info.tag) }, slot.queue);
+  }
+
   /** The message at `physicalOffset` (CRC-checked; a corrupt record throws CORRUPT_RECORD). */
   read(physicalOffset: PhysicalOffset, totalBytes?: number): StoredMessage {
     return this.log.read(physicalOffset, totalBytes);
@@ -279,8 +320,14 @@ export class MessageStore {
     return this.log.minOffset;
   }
 
+  /** The end of the written log: the next PhysicalOffset to write (a slave's handshake). */
   get maxPhysicalOffset(): PhysicalOffset {
     return this.log.maxOffset;
+  }
+
+  /** This store's segment size: master and slave must match (records never cross segments). */
+  get segmentBytes(): number {
+    return this.config.segmentBytes;
   }
 
   get syncedPhysicalOffset(): PhysicalOffset {

@@ -7,6 +7,8 @@
  * ChangeInvisibleDuration; consumer-handlers.ts) come in through `moreHandlers`. RPCs not
  * registered are answered UNIMPLEMENTED by grpc-js. With nameservers, FIFO sends go to their
  * message group's owner broker (fifo-router.ts); the channels to other brokers close in close().
+ * On a slave (brokerId > 0) the write RPCs (SendMessage, EndTransaction, RecallMessage) answer
+ * NOT_MASTER naming the master (replication/slave-writes.ts).
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MESSAGING_SERVICE_NAME } from '@apogee/protocol';
@@ -24,6 +26,7 @@ import { FifoOwners } from './fifo-owner';
 import { FifoRouter } from './fifo-router';
 import { heartbeatHandler } from './heartbeat.handler';
 import { notifyClientTerminationHandler } from './notify-client-termination.handler';
+import { notMasterError } from '../replication/slave-writes';
 import type { TimerStore } from '../timer/timer-store';
 import { queryRouteHandler } from './query-route.handler';
 import { QueuePicker } from './queue-picker';
@@ -31,7 +34,7 @@ import { createRouteSource, type RouteSource } from './route-source';
 import { recallMessageHandler } from './recall-message.handler';
 import { sendMessageHandler } from './send-message.handler';
 import { telemetryHandler } from './telemetry.handler';
-import { v2UnaryCall } from './v2-unary';
+import { v2UnaryCall, type V2UnaryHandler } from './v2-unary';
 
 /** A client not heard from for this long is forgotten (RocketMQ's channel expiry: 120 s). */
 export const CLIENT_SILENT_MS = 120_000;
@@ -39,7 +42,7 @@ const CLIENT_SWEEP_MS = 10_000;
 
 export interface MessagingServiceDeps {
   readonly config: Pick<BrokerConfig, 'brokerName' | 'brokerId' | 'nameservers' | 'autoCreateTopics' | 'maxBodyBytes'> &
-    Partial<Pick<BrokerConfig, 'pushLongPollingTimeoutMs'>>;
+    Partial<Pick<BrokerConfig, 'pushLongPollingTimeoutMs' | 'masterAddress'>>;
   readonly metadata: Pick<BrokerMetadata, 'topics' | 'groups'>;
   readonly store: Pick<MessageStore, 'appendBatch'>;
   readonly logger: Logger;
@@ -79,6 +82,15 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   const ownsRoutes = deps.routes === undefined;
   const routes = deps.routes ?? createRouteSource(config.nameservers, log);
   const timerDeps = deps.timer;
+  const slaveOf =
+    config.brokerId > 0 ? { brokerName: config.brokerName, masterAddress: config.masterAddress ?? '(masterAddress not set)' } : undefined;
+  /** On a slave, a write RPC answers NOT_MASTER instead of running. */
+  const writeRpc = <Req, Res>(method: string, handle: V2UnaryHandler<Req, Res>): V2UnaryHandler<Req, Res> =>
+    slaveOf === undefined
+      ? handle
+      : () => {
+          throw notMasterError(method, slaveOf.brokerName, slaveOf.masterAddress);
+        };
   const forwarder = config.nameservers.length > 0 ? new BrokerForwarder({ brokerName: config.brokerName }) : undefined;
   const fifo =
     forwarder === undefined ? undefined : new FifoRouter(new FifoOwners({ routes, brokerName: config.brokerName, clock }), forwarder);
@@ -123,15 +135,26 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
               },
         transactions: deps.transactions,
         fifo,
+        slaveOf,
       }),
     ),
     ...(deps.transactions === undefined
       ? {}
-      : { EndTransaction: v2UnaryCall('EndTransaction', log, endTransactionHandler({ transactions: deps.transactions, logger: log })) }),
+      : {
+          EndTransaction: v2UnaryCall(
+            'EndTransaction',
+            log,
+            writeRpc('EndTransaction', endTransactionHandler({ transactions: deps.transactions, logger: log })),
+          ),
+        }),
     ...(timerDeps === undefined
       ? {}
       : {
-          RecallMessage: v2UnaryCall('RecallMessage', log, recallMessageHandler({ timer: timerDeps.store, brokerName: config.brokerName })),
+          RecallMessage: v2UnaryCall(
+            'RecallMessage',
+            log,
+            writeRpc('RecallMessage', recallMessageHandler({ timer: timerDeps.store, brokerName: config.brokerName })),
+          ),
         }),
     ...deps.moreHandlers,
   };

@@ -29,6 +29,8 @@
  * is ours, else forwarded to the owner in one SendMessage per owner (broker-forwarder.ts), whose
  * entries answer the client. A call forwarded by another broker is stored here, in the queue the
  * forwarder named, and never forwarded again.
+ *
+ * A slave (`slaveOf`) stores nothing: every entry is NOT_MASTER (v2 HA_NOT_AVAILABLE) naming the master.
  */
 import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
 import type { Clock } from '@apogee/runtime';
@@ -36,6 +38,7 @@ import type { MessageType, TopicConfig } from '@apogee/routing';
 import type { AppendResult, MessageInput, MessageStore } from '@apogee/storage';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import { assertMessageType } from '../metadata/topic-checks';
+import { notMasterError } from '../replication/slave-writes';
 import { encodeRecallHandle } from '../timer/recall-handle';
 import { delayedInputOf } from '../timer/timer-message';
 import { halfInputOf } from '../transaction/half-message';
@@ -62,6 +65,8 @@ export interface SendMessageDeps {
   readonly transactions?: Pick<TransactionStore, 'recordHalf'>;
   /** Set when the broker knows nameservers: FIFO message groups go to their owner broker (fifo-router.ts). */
   readonly fifo?: Pick<FifoRouter, 'decide' | 'forwardAll'>;
+  /** Set on a slave: every message is refused with NOT_MASTER naming the master (replication/slave-writes.ts). */
+  readonly slaveOf?: { readonly brokerName: string; readonly masterAddress: string };
 }
 
 export interface DelayOptions {
@@ -102,6 +107,10 @@ export function sendMessageHandler(deps: SendMessageDeps) {
       throw new ApogeeError('MESSAGE_CORRUPTED', 'SendMessage carries no messages; send at least one');
     }
     const ids = messages.map((m) => m.system_properties?.message_id ?? '');
+    if (deps.slaveOf !== undefined) {
+      const error = notMasterError('SendMessage', deps.slaveOf.brokerName, deps.slaveOf.masterAddress);
+      return answer(ids, ids.map(() => ({ kind: 'failed', error })));
+    }
     const topicNames = new Set(messages.map((m) => m.topic?.name ?? ''));
     if (topicNames.size > 1) {
       const error = new ApogeeError(

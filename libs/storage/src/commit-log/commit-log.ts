@@ -14,6 +14,7 @@ import { StorageError } from '../errors';
 import { fsyncDirSync } from '../io/fsync-dir';
 import { listSegmentBases } from '../io/segment-names';
 import { LogPager, type LogPage, type PageLimits, type PageVisitor } from './log-pager';
+import { checkReplicatedChunk, pastShortTail, readLogChunk, type LogChunk } from './log-replica';
 import { LogWriter } from './log-writer';
 import { scanLog, type Corruption, type RecordVisitor } from './log-scanner';
 import { Segment } from './segment';
@@ -165,7 +166,18 @@ export class CommitLog {
     const physicalOffset = this.writer.appendedEnd;
     const { buf, at } = this.writer.reserve(segment, totalBytes);
     encodeRecord(buf, at, prepared, queueOffset, physicalOffset, storeTimestampMs);
+    this.skipShortTail();
     return physicalOffset;
+  }
+
+  /**
+   * A segment tail too short for a filler prefix is never written: skip it now, so that the log's
+   * end (live, and as recovery finds it) is the next segment's base, and master and slave agree.
+   */
+  private skipShortTail(): void {
+    const end = this.writer.appendedEnd;
+    const next = pastShortTail(end, this.options.segmentBytes);
+    if (next !== end) this.writer.skip(next);
   }
 
   /** Resolves with `value` when the record ending at `end` may be acknowledged under the flush mode. */
@@ -207,6 +219,44 @@ export class CommitLog {
     if (from < this.minOffset || from > this.writer.writtenEnd) throw this.outOfRange(from);
     const log = { segments: this.segments, segmentBytes: this.options.segmentBytes, writtenEnd: this.writer.writtenEnd };
     return this.pager.read(log, from, limits, visit);
+  }
+
+  /** Master side of replication: whole records of the written log from `from` (see log-replica.ts). */
+  readReplicaChunk(from: PhysicalOffset, maxBytes: number): LogChunk {
+    const log = { segments: this.segments, segmentBytes: this.options.segmentBytes, minOffset: this.minOffset, writtenEnd: this.writer.writtenEnd };
+    return readLogChunk(log, from, maxBytes);
+  }
+
+  /**
+   * Slave side of replication: checks `bytes` (read by the master at `from`), then appends them
+   * as they are, rolling segments where the master did; `visit` sees each message record, in log
+   * order. Returns the new end: what to pass to whenDurable. Call checkWritable first.
+   */
+  appendReplicated(from: PhysicalOffset, bytes: Buffer, visit: (buf: Buffer, at: number) => void): PhysicalOffset {
+    const size = this.options.segmentBytes;
+    const end = this.writer.appendedEnd;
+    const start = pastShortTail(end, size);
+    if (pastShortTail(from, size) !== start) {
+      throw new StorageError(
+        'REPLICA_OFFSET_MISMATCH',
+        `replicated bytes start at PhysicalOffset ${from} but this log ends at ${end}; nothing was appended`,
+      );
+    }
+    if (bytes.length === 0) return end;
+    const chunk = checkReplicatedChunk(bytes, start, size);
+    for (const r of chunk.records) {
+      const segment = this.segmentFor(r.totalBytes); // rolls only at the chunk's first record
+      const { buf, at } = this.writer.reserve(segment, r.totalBytes);
+      bytes.copy(buf, at, r.at, r.at + r.totalBytes);
+      visit(bytes, r.at);
+    }
+    if (chunk.fillerAt >= 0) {
+      const { buf, at } = this.writer.reserve(this.segmentFor(PREFIX_BYTES), PREFIX_BYTES);
+      bytes.copy(buf, at, chunk.fillerAt, chunk.fillerAt + PREFIX_BYTES);
+      this.writer.skip(chunk.segmentEnd);
+    }
+    this.skipShortTail();
+    return this.writer.appendedEnd;
   }
 
   /** The oldest segment unless it is the active one (the retention candidate). */

@@ -45,6 +45,8 @@ export class LogWriter {
   private readonly syncWaiters = new WaiterQueue();
   private failure: StorageError | null = null;
   private dirtyRequested = false;
+  /** Segment tails skipped by `skip`, oldest first: `writtenEnd` passes each once it reaches `from`. */
+  private readonly skips: { readonly from: number; readonly to: number }[] = [];
   appendedEnd: number;
   writtenEnd: number;
   syncedEnd: number;
@@ -97,10 +99,16 @@ export class LogWriter {
     return !busy;
   }
 
-  /** Moves the append position to `offset` (the next segment's base) without writing the gap. */
+  /**
+   * Moves the append position to `offset` (the next segment's base) without writing the gap. Once
+   * every byte before the gap is written, `writtenEnd` (and what waits on it) passes the gap too,
+   * so a log whose last bytes are a segment-end filler ends at the next segment's base.
+   */
   skip(offset: number): void {
     this.seal();
+    this.skips.push({ from: this.appendedEnd, to: offset });
     this.appendedEnd = offset;
+    if (this.passSkips()) this.writeWaiters.releaseUpTo(this.writtenEnd);
   }
 
   /** Resolves with `value` once the bytes before `end` are written (ASYNC acknowledgement). */
@@ -133,6 +141,16 @@ export class LogWriter {
     if (this.failure) return Promise.reject(this.failure);
     if (end <= reached) return Promise.resolve(value);
     return queue.add(end, value);
+  }
+
+  /** Moves `writtenEnd` over every skipped gap it has reached; true when it moved. */
+  private passSkips(): boolean {
+    let moved = false;
+    while (this.skips.length > 0 && this.skips[0].from === this.writtenEnd) {
+      this.writtenEnd = (this.skips.shift() as { to: number }).to;
+      moved = true;
+    }
+    return moved;
   }
 
   private schedule(): void {
@@ -185,6 +203,7 @@ export class LogWriter {
       }
       this.dirtySegments.add(first.segment);
       this.writtenEnd = first.position + bytes;
+      this.passSkips();
       this.hooks.onWritten(this.writtenEnd);
       for (const c of batch) this.pool.give(c.owner);
       this.writeWaiters.releaseUpTo(this.writtenEnd);

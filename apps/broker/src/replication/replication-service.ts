@@ -1,0 +1,61 @@
+/**
+ * apogee.broker.v1.Replication (proto/apogee/broker/v1/replication.proto) on the master: the
+ * Replicate handler (replicate.handler.ts) over the broker's message store, and the ReplicaSet
+ * of connected slaves (lag metrics). On a slave the service refuses every replica (NOT_MASTER).
+ * close() ends every stream (with OK) so the gRPC server can shut down; call it before stopping
+ * the server.
+ */
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { BROKER_REPLICATION_SERVICE, loadReplicationService } from '@apogee/protocol';
+import type { Clock, GrpcServiceRegistration, Logger } from '@apogee/runtime';
+import type { MessageStore } from '@apogee/storage';
+import { WriteWaiter } from '../dispatch/write-waiter';
+import { ReplicaSet } from './replica-set';
+import { replicateHandler, type ReplicationSourceStore } from './replicate.handler';
+
+export interface ReplicationServiceDeps {
+  readonly store: ReplicationSourceStore & Pick<MessageStore, 'onDispatch'>;
+  readonly brokerName: string;
+  /** Set on a slave (brokerId > 0): replicas are refused. */
+  readonly masterAddress?: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Heartbeat period of caught-up streams (default 1 s; tests shorten it). */
+  readonly heartbeatMs?: number;
+}
+
+export interface ReplicationService {
+  readonly registration: GrpcServiceRegistration;
+  readonly replicas: ReplicaSet;
+  /** Ends every Replicate stream now and stops waiting for writes. Idempotent. */
+  close(): void;
+}
+
+export function createReplicationService(deps: ReplicationServiceDeps): ReplicationService {
+  const { store } = deps;
+  const waiter = new WriteWaiter(store);
+  const closing = new AbortController();
+  const now = (): number => deps.clock.now();
+  const replicas = new ReplicaSet(() => store.maxPhysicalOffset, now);
+  const implementation: UntypedServiceImplementation = {
+    Replicate: replicateHandler({
+      store,
+      brokerName: deps.brokerName,
+      masterAddress: deps.masterAddress,
+      replicas,
+      waiter,
+      now,
+      logger: deps.logger.child({ component: 'replication' }),
+      closed: closing.signal,
+      heartbeatMs: deps.heartbeatMs,
+    }),
+  };
+  return {
+    registration: { name: BROKER_REPLICATION_SERVICE, definition: loadReplicationService().service, implementation },
+    replicas,
+    close: () => {
+      closing.abort();
+      waiter.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Child process for replicate-kill.spec.ts, run as
+ * `node --import tsx replicate-child.ts <masterDir> <slaveDir>`: opens the master's store (which
+ * it only reads) and a SYNC slave store, and copies the master's log into the slave with
+ * readLogBytes/appendReplicated in chunks of varying size until it is killed. After each
+ * acknowledged chunk it prints `<from> <end>`; once caught up it prints `caught-up` and idles.
+ * Lines go out with a blocking write(2), as in append-child.ts, so none is lost to the kill.
+ */
+import { writeSync } from 'node:fs';
+import { MessageStore } from '../../src/index';
+import { CHILD_STORE } from './crash-messages';
+
+const STDOUT_FD = 1;
+const CHUNK_BYTES = [1, 700, 5000, 40_000, 200];
+
+function writeLine(line: string): void {
+  const bytes = Buffer.from(`${line}\n`);
+  for (let at = 0; at < bytes.length; ) {
+    try {
+      at += writeSync(STDOUT_FD, bytes, at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
+async function main(masterDir: string, slaveDir: string): Promise<void> {
+  const master = await MessageStore.open({ dir: masterDir, ...CHILD_STORE });
+  const slave = await MessageStore.open({ dir: slaveDir, ...CHILD_STORE, flushMode: 'SYNC' });
+  let from = slave.maxPhysicalOffset;
+  for (let call = 0; ; call++) {
+    const { bytes } = master.readLogBytes(from, CHUNK_BYTES[call % CHUNK_BYTES.length]);
+    if (bytes.length === 0) break;
+    const end = await slave.appendReplicated(from, bytes);
+    writeLine(`${from} ${end}`);
+    from = end;
+  }
+  writeLine('caught-up');
+  setInterval(() => undefined, 1000); // wait for the kill
+}
+
+const [masterDir, slaveDir] = process.argv.slice(2);
+main(masterDir, slaveDir).catch((err: unknown) => {
+  process.stderr.write(`replicate-child failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
