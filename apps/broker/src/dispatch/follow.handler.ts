@@ -25,6 +25,7 @@ import type { Logger } from '@apogee/runtime';
 import { StorageError, type MessageStore } from '@apogee/storage';
 import { countArg, entryToWire, int64Arg } from './dispatch-wire';
 import type { WriteWaiter } from './write-waiter';
+import { drainOrStop } from '../stream-backpressure';
 
 export const DEFAULT_BATCH_ENTRIES = 1024;
 export const MAX_BATCH_ENTRIES = 8192;
@@ -141,18 +142,4 @@ function scanOrSkip(store: FollowDeps['store'], pos: number, maxEntries: number)
     if (!(err instanceof StorageError) || err.code !== 'OFFSET_OUT_OF_RANGE' || pos >= min) throw err;
     return { from: min, jumped: true, ...store.scanFrom(min, maxEntries) };
   }
-}
-
-/** Waits until the stream can take more ('drain'), or it is cancelled, or the service closes. */
-function drainOrStop(call: FollowStream, stop: AbortSignal): Promise<void> {
-  if (stop.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      call.removeListener('drain', done);
-      stop.removeEventListener('abort', done);
-      resolve();
-    };
-    call.once('drain', done);
-    stop.addEventListener('abort', done, { once: true });
-  });
 }

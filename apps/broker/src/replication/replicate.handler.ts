@@ -30,6 +30,7 @@ import {
 import type { Logger } from '@apogee/runtime';
 import type { WriteWaiter } from '../dispatch/write-waiter';
 import type { ReplicaSet, ReplicaState } from './replica-set';
+import { drainOrStop } from '../stream-backpressure';
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -179,18 +180,4 @@ async function streamLog(deps: ReplicateDeps, call: ReplicateStream, from: numbe
       await yieldToLoop();
     }
   }
-}
-
-/** Waits until the stream can take more ('drain'), or it ends, or the service closes. */
-function drainOrStop(call: ReplicateStream, stop: AbortSignal): Promise<void> {
-  if (stop.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      call.removeListener('drain', done);
-      stop.removeEventListener('abort', done);
-      resolve();
-    };
-    call.once('drain', done);
-    stop.addEventListener('abort', done, { once: true });
-  });
 }
