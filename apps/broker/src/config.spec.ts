@@ -48,6 +48,16 @@ describe('broker config', () => {
     await expect(startBroker(load([], { nameservers: ['nowhere'] }), { logger })).rejects.toThrow(ConfigError);
   });
 
+  it('replicates ASYNC by default; SYNC takes a confirmation timeout, an in-sync lag bound and the degrade switch', () => {
+    expect(load()).toMatchObject({ replicationMode: 'ASYNC', syncReplicaTimeoutMs: 2_000, inSyncMaxLagBytes: 64 * 1024 * 1024, syncDegradeToAsync: false });
+    const config = load(['--replication-mode', 'SYNC', '--sync-replica-timeout-ms', '500', '--in-sync-max-lag-bytes', '1024']);
+    expect(config).toMatchObject({ replicationMode: 'SYNC', syncReplicaTimeoutMs: 500, inSyncMaxLagBytes: 1024 });
+    expect(() => validateBrokerConfig(config)).not.toThrow();
+    expect(() => load(['--replication-mode', 'SEMI'])).toThrow('bad value for "replicationMode"');
+    expect(() => load(['--sync-replica-timeout-ms', '0'])).toThrow('bad value for "syncReplicaTimeoutMs"');
+    expect(() => load(['--in-sync-max-lag-bytes', '-1'])).toThrow('bad value for "inSyncMaxLagBytes"');
+  });
+
   it('takes a slave with its master address', () => {
     const config = load(['--broker-id', '1', '--master-address', 'broker-a-0.mq:8081']);
     expect(config).toMatchObject({ brokerId: 1, masterAddress: 'broker-a-0.mq:8081' });

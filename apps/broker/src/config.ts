@@ -59,6 +59,38 @@ export const brokerConfigSchema = defineConfigSchema({
     default: 'ASYNC',
     description: 'ASYNC: acknowledge a send once written, fdatasync on an interval; SYNC: acknowledge after fdatasync (group commit).',
   },
+  replicationMode: {
+    type: 'enum',
+    values: ['ASYNC', 'SYNC'] as const,
+    default: 'ASYNC',
+    description:
+      'Master only. ASYNC: acknowledge a send once stored here, slaves follow; SYNC (sync double write): acknowledge only after ' +
+      'an in-sync slave reported it written (flushed, under flushMode SYNC), else answer a retriable failure ' +
+      '(HA_NOT_AVAILABLE with no in-sync slave, SLAVE_PERSISTENCE_TIMEOUT after syncReplicaTimeoutMs; the message is stored on the master either way).',
+  },
+  syncReplicaTimeoutMs: {
+    type: 'number',
+    integer: true,
+    min: 10,
+    max: 60_000,
+    default: 2_000,
+    description: "SYNC replication: how long a send waits for a slave's confirmation. Keep it under the clients' send timeout (3 s).",
+  },
+  inSyncMaxLagBytes: {
+    type: 'number',
+    integer: true,
+    min: 0,
+    default: 64 * MiB,
+    description:
+      "SYNC replication: a connected slave is in sync while its reported log end is at most this many bytes behind the master's end.",
+  },
+  syncDegradeToAsync: {
+    type: 'boolean',
+    default: false,
+    description:
+      'SYNC replication with no in-sync slave: true acknowledges sends as ASYNC (counted in apogee_replication_sync_wait_failures_total, ' +
+      'warned once per degradation); false (default) fails them with a retriable HA_NOT_AVAILABLE.',
+  },
   flushIntervalMs: { type: 'number', integer: true, min: 1, default: 500, description: 'ASYNC: fdatasync at least this often.' },
   segmentBytes: {
     type: 'number',

@@ -71,6 +71,9 @@ export type RegistrationMetrics = ReturnType<typeof createRegistrationMetrics>;
 /** Where the replication metrics read from: the master's replica set, or the slave's follower. */
 export interface ReplicationMetricsSource {
   readonly lags?: () => readonly { replica: string; bytes: number; seconds: number }[];
+  /** Master: how many replicas are in sync now, and the SYNC waits that got no confirmation (replica-set.ts). */
+  readonly inSyncReplicas?: () => number;
+  readonly syncWaits?: () => { readonly timeout: number; readonly noInSyncReplica: number; readonly degraded: number };
   readonly masterLagBytes?: () => number;
 }
 
@@ -94,7 +97,38 @@ export function createReplicationMetrics(registry: Registry, source: Replication
           },
         });
   const masterLag = source.masterLagBytes;
+  const inSync = source.inSyncReplicas;
+  const syncWaits = source.syncWaits;
   return {
+    inSyncReplicas:
+      inSync === undefined
+        ? undefined
+        : new Gauge({
+            name: 'apogee_replication_in_sync_replicas',
+            help: "Master: connected replicas within inSyncMaxLagBytes of the master's end (those SYNC replication waits on).",
+            registers: [registry],
+            collect() {
+              this.set(inSync());
+            },
+          }),
+    syncWaitFailures:
+      syncWaits === undefined
+        ? undefined
+        : new Counter({
+            name: 'apogee_replication_sync_wait_failures_total',
+            help:
+              'Master, SYNC replication: sends not confirmed by a slave. reason: timeout (no confirmation within syncReplicaTimeoutMs), ' +
+              'no_in_sync_replica (refused at once), degraded (acknowledged as ASYNC, syncDegradeToAsync).',
+            labelNames: ['reason'] as const,
+            registers: [registry],
+            collect() {
+              const counts = syncWaits();
+              this.reset();
+              this.inc({ reason: 'timeout' }, counts.timeout);
+              this.inc({ reason: 'no_in_sync_replica' }, counts.noInSyncReplica);
+              this.inc({ reason: 'degraded' }, counts.degraded);
+            },
+          }),
     lagBytes: perReplica(
       'apogee_replication_lag_bytes',
       "Master: commit-log bytes a connected replica is behind (the master's end minus the replica's last reported end).",

@@ -116,6 +116,17 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     };
     const consumerHandlers = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger, route: routeDeps });
     consumer = consumerHandlers;
+    const syncReplication = masterAddress === undefined && config.replicationMode === 'SYNC';
+    replication = createReplicationService({
+      store,
+      brokerName: config.brokerName,
+      masterAddress,
+      clock: systemClock,
+      logger,
+      inSync: { inSyncMaxLagBytes: config.inSyncMaxLagBytes, degradeToAsync: config.syncDegradeToAsync },
+    });
+    const replicas = replication.replicas;
+    const synced = config.flushMode === 'SYNC';
     messaging = createMessagingService({
       routes,
       config,
@@ -128,6 +139,9 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       onClientTermination: (clientId) => void consumerHandlers.releaseClient(clientId), // never rejects
       timer: { store: timer, maxDelayMs: config.timerMaxDelayMs },
       transactions,
+      replicated: syncReplication
+        ? { wait: (end) => replicas.waitReplicated(end, { synced }, config.syncReplicaTimeoutMs), logEnd: () => store.maxPhysicalOffset }
+        : undefined,
     });
     const checker = messaging;
     if (masterAddress === undefined) transactions.start((check) => checker.checkTransaction(check));
@@ -139,8 +153,6 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
       logger,
     });
-    replication = createReplicationService({ store, brokerName: config.brokerName, masterAddress, clock: systemClock, logger });
-    const replicas = replication.replicas;
     if (masterAddress !== undefined) {
       follower = new ReplicaFollower({
         store,
@@ -154,7 +166,13 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     const slave = follower;
     createReplicationMetrics(
       registry,
-      slave === undefined ? { lags: () => replicas.lags() } : { masterLagBytes: () => slave.lagBytes },
+      slave === undefined
+        ? {
+            lags: () => replicas.lags(),
+            inSyncReplicas: () => replicas.inSyncReplicas().length,
+            syncWaits: () => replicas.syncWaits,
+          }
+        : { masterLagBytes: () => slave.lagBytes },
     );
     const services = [admin, dispatch.registration, replication.registration, messaging.registration];
     service = await startService({ config, logger, registry, services });

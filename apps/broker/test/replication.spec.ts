@@ -2,9 +2,10 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Producer } from 'rocketmq-client-nodejs';
-import { createBrokerAdminClient, createBrokerDispatchClient } from '@apogee/protocol';
-import { httpGet, spawnService, waitFor, type SpawnedService } from '@apogee/testing';
+import { createBrokerDispatchClient } from '@apogee/protocol';
+import { httpGet, waitFor, type SpawnedService } from '@apogee/testing';
 import { portOf, stopProcess } from './registration-fixture';
+import { createTopicOn, logEndOf, startMaster as startMasterProcess, startSlave as startSlaveProcess } from './replication-fixture';
 import { quietClientLogger, shutdownClients } from './standalone-broker';
 
 // A master and a slave process of one broker group (ASYNC replication): the slave's commit-log
@@ -15,7 +16,6 @@ import { quietClientLogger, shutdownClients } from './standalone-broker';
 jest.setTimeout(60_000);
 
 const TOPIC = 'ha-topic';
-const SEGMENT_BYTES = 8 * 1024 * 1024;
 
 describe('master-slave replication', () => {
   let dir = '';
@@ -27,42 +27,20 @@ describe('master-slave replication', () => {
   let producer: Producer;
 
   const startMaster = async (port = 0): Promise<SpawnedService> => {
-    const service = await spawnService({
-      app: 'broker',
-      args: [
-        ...['--grpc-port', String(port), '--nameservers', '', '--broker-name', 'ha', '--data-dir', path.join(dir, 'master')],
-        ...['--segment-bytes', String(SEGMENT_BYTES)],
-      ],
-    });
+    const service = await startMasterProcess(dir, port);
     processes.push(service);
     return service;
   };
   const startSlave = async (): Promise<SpawnedService> => {
-    const service = await spawnService({
-      app: 'broker',
-      args: [
-        ...['--nameservers', '', '--broker-name', 'ha', '--broker-id', '1', '--master-address', `127.0.0.1:${masterPort}`],
-        ...['--data-dir', path.join(dir, 'slave'), '--segment-bytes', String(SEGMENT_BYTES)],
-      ],
-    });
+    const service = await startSlaveProcess(dir, masterPort);
     processes.push(service);
     return service;
   };
+  const createTopic = (address: string): Promise<void> => createTopicOn(address, TOPIC);
+  const logEnd = logEndOf;
 
-  const createTopic = async (address: string): Promise<void> => {
-    const admin = createBrokerAdminClient(address);
-    try {
-      await admin.call('CreateTopic', { name: TOPIC, read_queue_count: 4, write_queue_count: 4, message_type: 'NORMAL' });
-    } finally {
-      admin.close();
-    }
-  };
 
-  const logEnd = async (service: SpawnedService): Promise<number> => {
-    const body = (await httpGet(service.metricsAddress, '/metrics')).body;
-    const match = /^apogee_broker_commit_log_max_offset_bytes(?:\{[^}]*\})? (\d+)$/m.exec(body);
-    return match === null ? -1 : Number(match[1]);
-  };
+
 
   const send = async (count: number, from: number): Promise<void> => {
     for (let i = 0; i < count; i += 50) {

@@ -142,6 +142,12 @@ const REPLICATION = {
     "The replica's commit log extends past the master's end; its extra tail must be truncated first."),
   REPLICA_OFFSET_MISMATCH: entry('BAD_REQUEST', status.FAILED_PRECONDITION, false,
     "Replicated bytes do not start at the replica's log end."),
+  // SYNC replication (docs/decisions/0006-replication.md), as RocketMQ's proxy maps SendStatus:
+  // SLAVE_NOT_AVAILABLE → HA_NOT_AVAILABLE, FLUSH_SLAVE_TIMEOUT → SLAVE_PERSISTENCE_TIMEOUT.
+  NO_IN_SYNC_REPLICA: entry('HA_NOT_AVAILABLE', status.UNAVAILABLE, true,
+    'SYNC replication: the master has no in-sync slave to confirm the write; it is stored on the master only, send again.'),
+  REPLICA_CONFIRM_TIMEOUT: entry('SLAVE_PERSISTENCE_TIMEOUT', status.UNAVAILABLE, true,
+    'SYNC replication: no in-sync slave confirmed the write in time; it is stored on the master, send again.'),
 };
 
 /**

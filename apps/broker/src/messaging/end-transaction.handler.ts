@@ -9,6 +9,12 @@
  * TRANSACTION_ID_REQUIRED for a blank id; TRANSACTION_NOT_FOUND for an unknown or long-resolved
  * id, or one naming another message or topic; TRANSACTION_ALREADY_RESOLVED for a commit after a
  * rollback or the reverse. An unspecified resolution is BAD_REQUEST.
+ *
+ * SYNC replication (`replicated`): a COMMIT answers OK only once a slave confirmed the master's
+ * log up to its end after the commit (which covers the committed message; waiting for the end,
+ * not the record, keeps TransactionStore unchanged); else the retriable replication failure,
+ * with the commit already stored: a repeated commit (the client's, or after a check) stores the
+ * message again, a duplicate by message id as the protocol allows.
  */
 import { ApogeeError, okV2Status } from '@apogee/protocol';
 import type { Logger } from '@apogee/runtime';
@@ -27,6 +33,8 @@ export interface WireEndTransactionRequest {
 export interface EndTransactionDeps {
   readonly transactions: Pick<TransactionStore, 'end'>;
   readonly logger: Logger;
+  /** Set on a SYNC-replicating master: resolves once a slave confirmed the master's log up to its current end. */
+  readonly replicated?: () => Promise<void>;
 }
 
 export function endTransactionHandler(deps: EndTransactionDeps) {
@@ -42,6 +50,7 @@ export function endTransactionHandler(deps: EndTransactionDeps) {
     const topic = request.topic?.name ?? '';
     const messageId = request.message_id ?? '';
     await deps.transactions.end({ transactionId, messageId, topic, resolution });
+    if (resolution === 'COMMIT' && deps.replicated !== undefined) await deps.replicated();
     deps.logger.debug({ transactionId, topic, resolution, source: request.source }, 'transaction ended');
     return { status: okV2Status() };
   };

@@ -59,6 +59,11 @@ export interface MessagingServiceDeps {
   readonly timer?: { readonly store: Pick<TimerStore, 'recall' | 'noteSent'>; readonly maxDelayMs: number };
   /** The broker's transaction store: TRANSACTION sends are accepted and EndTransaction served; absent: UNSUPPORTED. */
   readonly transactions?: Pick<TransactionStore, 'recordHalf' | 'end'>;
+  /**
+   * Set on a master with replicationMode SYNC: `wait(end)` resolves once a slave confirmed the
+   * commit log up to `end` (replication/replica-set.ts); `logEnd()` is the master's log end.
+   */
+  readonly replicated?: { readonly wait: (end: number) => Promise<void>; readonly logEnd: () => number };
 }
 
 export interface MessagingService {
@@ -94,6 +99,8 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   const forwarder = config.nameservers.length > 0 ? new BrokerForwarder({ brokerName: config.brokerName }) : undefined;
   const fifo =
     forwarder === undefined ? undefined : new FifoRouter(new FifoOwners({ routes, brokerName: config.brokerName, clock }), forwarder);
+  const sync = deps.replicated;
+  const replicatedCommit = sync === undefined ? undefined : (): Promise<void> => sync.wait(sync.logEnd());
   const implementation: UntypedServiceImplementation = {
     QueryRoute: v2UnaryCall(
       'QueryRoute',
@@ -136,6 +143,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
         transactions: deps.transactions,
         fifo,
         slaveOf,
+        replicated: deps.replicated?.wait,
       }),
     ),
     ...(deps.transactions === undefined
@@ -144,7 +152,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
           EndTransaction: v2UnaryCall(
             'EndTransaction',
             log,
-            writeRpc('EndTransaction', endTransactionHandler({ transactions: deps.transactions, logger: log })),
+            writeRpc('EndTransaction', endTransactionHandler({ transactions: deps.transactions, logger: log, replicated: replicatedCommit })),
           ),
         }),
     ...(timerDeps === undefined

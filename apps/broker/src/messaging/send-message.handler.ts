@@ -31,6 +31,12 @@
  * forwarder named, and never forwarded again.
  *
  * A slave (`slaveOf`) stores nothing: every entry is NOT_MASTER (v2 HA_NOT_AVAILABLE) naming the master.
+ *
+ * SYNC replication (`replicated`, a master with replicationMode SYNC): the OK entries stored here
+ * answer only once an in-sync slave confirmed the end of the request's last stored record
+ * (replication/replica-set.ts waitReplicated); if none does, they answer its retriable failure
+ * (NO_IN_SYNC_REPLICA → HA_NOT_AVAILABLE, REPLICA_CONFIRM_TIMEOUT → SLAVE_PERSISTENCE_TIMEOUT)
+ * although the messages are stored: the client resends, duplicates by message id are expected.
  */
 import { ApogeeError, okV2Status, v2StatusOf, type V2Status } from '@apogee/protocol';
 import type { Clock } from '@apogee/runtime';
@@ -67,6 +73,8 @@ export interface SendMessageDeps {
   readonly fifo?: Pick<FifoRouter, 'decide' | 'forwardAll'>;
   /** Set on a slave: every message is refused with NOT_MASTER naming the master (replication/slave-writes.ts). */
   readonly slaveOf?: { readonly brokerName: string; readonly masterAddress: string };
+  /** Set on a SYNC-replicating master: resolves once a slave confirmed the log up to `end` (rejects: not confirmed). */
+  readonly replicated?: (end: number) => Promise<void>;
 }
 
 export interface DelayOptions {
@@ -95,7 +103,14 @@ type Accepted =
   | { readonly kind: 'remote'; readonly forward: ForwardDecision }
   | Failed;
 type Outcome =
-  | { readonly kind: 'ok'; readonly offset: number; readonly recallHandle?: string; readonly transactionId?: string }
+  | {
+      readonly kind: 'ok';
+      readonly offset: number;
+      /** Where the stored record ends in the commit log (what SYNC replication waits for). */
+      readonly end: number;
+      readonly recallHandle?: string;
+      readonly transactionId?: string;
+    }
   /** The owner broker's entry for a forwarded message. */
   | { readonly kind: 'forwarded'; readonly entry: SendResultEntry }
   | Failed;
@@ -295,7 +310,7 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], n
           outcomes[slots[k]] =
             transaction instanceof Error
               ? { kind: 'failed', error: transaction }
-              : { kind: 'ok', offset: result.queueOffset, transactionId: transaction };
+              : { kind: 'ok', offset: result.queueOffset, end: result.physicalOffset + result.totalBytes, transactionId: transaction };
           return;
         }
         const timer = timerDues.get(k);
@@ -310,13 +325,29 @@ async function appendAll(deps: SendMessageDeps, accepted: readonly Accepted[], n
                 physicalOffset: result.physicalOffset,
                 messageId: inputs[k].messageId,
               });
-        outcomes[slots[k]] = { kind: 'ok', offset: result.queueOffset, recallHandle };
+        outcomes[slots[k]] = { kind: 'ok', offset: result.queueOffset, end: result.physicalOffset + result.totalBytes, recallHandle };
       });
     } catch (error) {
       for (const i of slots) outcomes[i] = { kind: 'failed', error };
     }
+    if (deps.replicated !== undefined) await confirmReplicated(deps.replicated, slots, outcomes);
   }
   return outcomes;
+}
+
+/** SYNC replication: the stored entries stay OK only once a slave confirmed the request's last record (else they fail with why). */
+async function confirmReplicated(replicated: (end: number) => Promise<void>, slots: readonly number[], outcomes: Outcome[]): Promise<void> {
+  let end = -1;
+  for (const i of slots) {
+    const outcome = outcomes[i];
+    if (outcome.kind === 'ok') end = Math.max(end, outcome.end);
+  }
+  if (end < 0) return;
+  try {
+    await replicated(end);
+  } catch (error) {
+    for (const i of slots) if (outcomes[i].kind === 'ok') outcomes[i] = { kind: 'failed', error };
+  }
 }
 
 /** Records the open transaction of each half message stored (durable before the answer): input index → transaction id or the failure. */

@@ -1,7 +1,7 @@
 /**
  * apogee.broker.v1.Replication (proto/apogee/broker/v1/replication.proto) on the master: the
  * Replicate handler (replicate.handler.ts) over the broker's message store, and the ReplicaSet
- * of connected slaves (lag metrics). On a slave the service refuses every replica (NOT_MASTER).
+ * of connected slaves (lag metrics, the in-sync set SYNC replication waits on). On a slave the service refuses every replica (NOT_MASTER).
  * close() ends every stream (with OK) so the gRPC server can shut down; call it before stopping
  * the server.
  */
@@ -10,7 +10,7 @@ import { BROKER_REPLICATION_SERVICE, loadReplicationService } from '@apogee/prot
 import type { Clock, GrpcServiceRegistration, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { WriteWaiter } from '../dispatch/write-waiter';
-import { ReplicaSet } from './replica-set';
+import { ReplicaSet, type InSyncOptions } from './replica-set';
 import { replicateHandler, type ReplicationSourceStore } from './replicate.handler';
 
 export interface ReplicationServiceDeps {
@@ -22,6 +22,8 @@ export interface ReplicationServiceDeps {
   readonly logger: Logger;
   /** Heartbeat period of caught-up streams (default 1 s; tests shorten it). */
   readonly heartbeatMs?: number;
+  /** The in-sync rule of SYNC replication (replica-set.ts); default: every connected replica is in sync. */
+  readonly inSync?: Omit<InSyncOptions, 'brokerName' | 'logger'>;
 }
 
 export interface ReplicationService {
@@ -36,7 +38,13 @@ export function createReplicationService(deps: ReplicationServiceDeps): Replicat
   const waiter = new WriteWaiter(store);
   const closing = new AbortController();
   const now = (): number => deps.clock.now();
-  const replicas = new ReplicaSet(() => store.maxPhysicalOffset, now);
+  const replicas = new ReplicaSet(
+    () => store.maxPhysicalOffset,
+    now,
+    deps.inSync === undefined
+      ? undefined
+      : { ...deps.inSync, brokerName: deps.brokerName, logger: deps.logger.child({ component: 'replication' }) },
+  );
   const implementation: UntypedServiceImplementation = {
     Replicate: replicateHandler({
       store,
@@ -56,6 +64,7 @@ export function createReplicationService(deps: ReplicationServiceDeps): Replicat
     close: () => {
       closing.abort();
       waiter.close();
+      replicas.close();
     },
   };
 }
