@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 import { nodeMetaFileSystem, type MetaFileSystem } from './meta-fs';
 import { MetaTable } from './meta-table';
+import { waitUntil } from '../../test/wait-until';
 
 type Offset = { queueOffset: number };
 
@@ -136,8 +137,7 @@ describe('MetaTable', () => {
     calls.datasync = 0;
     await table.update({ set: [['a', 1]] }, { durability: 'written' });
     expect(calls.datasync).toBe(0);
-    const deadline = Date.now() + 5_000;
-    while (calls.datasync === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitUntil(() => calls.datasync > 0, () => 'the deferred fdatasync', 5_000);
     expect(calls.datasync).toBe(1);
   });
 

@@ -6,26 +6,13 @@
  *   `<seq> <physicalOffset> <queueOffset> <queueId>`  after it was acknowledged.
  * The store assigns offsets synchronously in append(), so log order is seq order.
  *
- * Lines go out with a blocking write(2) on fd 1, not process.stdout: a pipe stream queues writes in
- * memory when the pipe is full, and a line still queued when the kill lands would be lost — a
- * `+` line lost would let the store hold a seq the parent never saw issued.
+ * Lines go out with crash-child.ts writeLine (a blocking write(2)), so none is lost to the kill —
+ * a `+` line lost would let the store hold a seq the parent never saw issued.
  */
-import { writeSync } from 'node:fs';
 import { MessageStore, type FlushMode } from '../../src/index';
+import { writeLine } from './crash-child';
 import { CHILD_APPENDERS, CHILD_QUEUES, CHILD_STORE, childTopic, messageOf } from './crash-messages';
 
-const STDOUT_FD = 1;
-
-function writeLine(line: string): void {
-  const bytes = Buffer.from(`${line}\n`);
-  for (let at = 0; at < bytes.length; ) {
-    try {
-      at += writeSync(STDOUT_FD, bytes, at);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err; // fd 1 in non-blocking mode: retry
-    }
-  }
-}
 
 async function main(dir: string, flushMode: FlushMode, run: number): Promise<void> {
   const store = await MessageStore.open({ dir, ...CHILD_STORE, flushMode });

@@ -5,11 +5,11 @@
  * torn record served); the page cache survives a process kill, so the loss is usually zero, and
  * it is only printed, not asserted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MessageStore, type FlushMode, type StoredMessage } from '../../src/index';
 import { useTempDir } from '../temp-dir';
+import { spawnChild } from './crash-child';
 import { CHILD_QUEUES, CHILD_STORE, checkStored, childTopic } from './crash-messages';
 import { allMessages, waitUntil } from './crash-store';
 
@@ -40,41 +40,27 @@ const root = useTempDir('apogee-crash-kill-');
 
 /** Runs append-child until `acks` acknowledgements (or KILL_AFTER_MS), then SIGKILLs it. */
 async function runAndKill(dir: string, mode: FlushMode, run: number, acksBeforeKill: number): Promise<KilledRun> {
-  const tsx = pathToFileURL(require.resolve('tsx')).href;
-  const proc = spawn(process.execPath, ['--import', tsx, CHILD, dir, mode, String(run)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
   const acks = new Map<number, Ack>();
   let started = 0;
   let firstAckAt = 0;
-  let pending = '';
-  let stderr = '';
-  let exited = false;
-  let closed = false;
-  proc.on('exit', () => (exited = true));
-  proc.on('close', () => (closed = true));
-  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  proc.stdout?.on('data', (chunk: Buffer) => {
-    const lines = (pending + chunk.toString()).split('\n');
-    pending = lines.pop() ?? ''; // a line without its newline is not an acknowledgement
-    for (const line of lines) {
-      const fields = line.split(' ');
-      if (fields[0] === '+') {
-        started = Math.max(started, Number(fields[1]) + 1);
-        continue;
-      }
-      const [seq, physicalOffset, queueOffset, queueId] = fields.map(Number);
-      acks.set(seq, { physicalOffset, queueOffset, queueId });
-      firstAckAt ||= Date.now();
+  const writer = spawnChild(CHILD, [dir, mode, String(run)], (line) => {
+    const fields = line.split(' ');
+    if (fields[0] === '+') {
+      started = Math.max(started, Number(fields[1]) + 1);
+      return;
     }
+    const [seq, physicalOffset, queueOffset, queueId] = fields.map(Number);
+    acks.set(seq, { physicalOffset, queueOffset, queueId });
+    firstAckAt ||= Date.now();
   });
+  child = writer.proc;
   await waitUntil(
-    () => exited || acks.size >= acksBeforeKill || (acks.size >= MIN_ACKS && Date.now() - firstAckAt > KILL_AFTER_MS),
-    () => `${acksBeforeKill} acknowledgements (got ${acks.size}; stderr: ${stderr})`,
+    () => writer.exited() || acks.size >= acksBeforeKill || (acks.size >= MIN_ACKS && Date.now() - firstAckAt > KILL_AFTER_MS),
+    () => `${acksBeforeKill} acknowledgements (got ${acks.size}; stderr: ${writer.stderr()})`,
     20_000,
   );
-  expect({ exited, stderr }).toEqual({ exited: false, stderr: '' });
-  proc.kill('SIGKILL');
-  await waitUntil(() => closed, () => 'the killed child to close its pipes');
+  expect({ exited: writer.exited(), stderr: writer.stderr() }).toEqual({ exited: false, stderr: '' });
+  await writer.killAndWait();
   child = undefined;
   return { acks, started };
 }

@@ -4,25 +4,13 @@
  * it only reads) and a SYNC slave store, and copies the master's log into the slave with
  * readLogBytes/appendReplicated in chunks of varying size until it is killed. After each
  * acknowledged chunk it prints `<from> <end>`; once caught up it prints `caught-up` and idles.
- * Lines go out with a blocking write(2), as in append-child.ts, so none is lost to the kill.
+ * Lines go out with crash-child.ts writeLine, so none is lost to the kill.
  */
-import { writeSync } from 'node:fs';
 import { MessageStore } from '../../src/index';
+import { writeLine } from './crash-child';
 import { CHILD_STORE } from './crash-messages';
 
-const STDOUT_FD = 1;
 const CHUNK_BYTES = [1, 700, 5000, 40_000, 200];
-
-function writeLine(line: string): void {
-  const bytes = Buffer.from(`${line}\n`);
-  for (let at = 0; at < bytes.length; ) {
-    try {
-      at += writeSync(STDOUT_FD, bytes, at);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-    }
-  }
-}
 
 async function main(masterDir: string, slaveDir: string): Promise<void> {
   const master = await MessageStore.open({ dir: masterDir, ...CHILD_STORE });

@@ -4,12 +4,12 @@
  * master's that holds every acknowledged chunk; replication then resumes from the slave's
  * maxPhysicalOffset and ends with the same files and the same consume queues as the master.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MessageStore } from '../../src/index';
 import { useTempDir } from '../temp-dir';
+import { spawnChild } from './crash-child';
 import { CHILD_QUEUES, CHILD_STORE, messageOf } from './crash-messages';
 import { queueSnapshot, waitUntil } from './crash-store';
 
@@ -33,34 +33,20 @@ function segments(storeDir: string): Map<string, Buffer> {
 
 /** Runs replicate-child until ACKS_BEFORE_KILL chunks are acknowledged, SIGKILLs it; returns the highest acknowledged end. */
 async function runAndKill(masterDir: string, slaveDir: string): Promise<number> {
-  const tsx = pathToFileURL(require.resolve('tsx')).href;
-  const proc = spawn(process.execPath, ['--import', tsx, CHILD, masterDir, slaveDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
   let acks = 0;
   let ackedEnd = 0;
   let caughtUp = false;
-  let pending = '';
-  let stderr = '';
-  let exited = false;
-  let closed = false;
-  proc.on('exit', () => (exited = true));
-  proc.on('close', () => (closed = true));
-  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  proc.stdout?.on('data', (chunk: Buffer) => {
-    const lines = (pending + chunk.toString()).split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line === 'caught-up') caughtUp = true;
-      else {
-        acks++;
-        ackedEnd = Math.max(ackedEnd, Number(line.split(' ')[1]));
-      }
+  const run = spawnChild(CHILD, [masterDir, slaveDir], (line) => {
+    if (line === 'caught-up') caughtUp = true;
+    else {
+      acks++;
+      ackedEnd = Math.max(ackedEnd, Number(line.split(' ')[1]));
     }
   });
-  await waitUntil(() => exited || caughtUp || acks >= ACKS_BEFORE_KILL, () => `${ACKS_BEFORE_KILL} acknowledged chunks (got ${acks}; stderr: ${stderr})`, 20_000);
-  expect({ exited, caughtUp, stderr }).toEqual({ exited: false, caughtUp: false, stderr: '' });
-  proc.kill('SIGKILL');
-  await waitUntil(() => closed, () => 'the killed child to close its pipes');
+  child = run.proc;
+  await waitUntil(() => run.exited() || caughtUp || acks >= ACKS_BEFORE_KILL, () => `${ACKS_BEFORE_KILL} acknowledged chunks (got ${acks}; stderr: ${run.stderr()})`, 20_000);
+  expect({ exited: run.exited(), caughtUp, stderr: run.stderr() }).toEqual({ exited: false, caughtUp: false, stderr: '' });
+  await run.killAndWait();
   child = undefined;
   return ackedEnd;
 }
