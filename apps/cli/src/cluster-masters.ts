@@ -67,6 +67,11 @@ export interface BrokerOutcome<T> {
   readonly error?: Failure;
 }
 
+/** The master as the target of a server call (callServer, describeFailure). */
+export function brokerTarget(master: MasterBroker): { readonly kind: 'broker'; readonly address: string; readonly name: string } {
+  return { kind: 'broker', address: master.address, name: master.brokerName };
+}
+
 /** Calls `apply` on every master in parallel; a throw becomes that broker's failed outcome. */
 export async function applyOnMasters<T>(
   ctx: CommandContext,
@@ -78,8 +83,7 @@ export async function applyOnMasters<T>(
     try {
       return await apply(admin, master);
     } catch (err) {
-      const target = { kind: 'broker' as const, address: master.address, name: master.brokerName };
-      const error = err instanceof ServerError ? err.describe() : describeFailure(err, target);
+      const error = err instanceof ServerError ? err.describe() : describeFailure(err, brokerTarget(master));
       return { ...master, result: 'failed', error };
     } finally {
       admin.close();

@@ -10,7 +10,7 @@ import type { AdminGroupProgressResponse, AdminQueueProgress, BrokerAdminClient 
 import { validateClusterName, validateGroupName, validateTopicName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
-import { applyOnMasters, mastersOf, routeMasters, type BrokerOutcome, type ClusterMasters, type MasterBroker } from '../cluster-masters';
+import { applyOnMasters, brokerTarget, mastersOf, routeMasters, type BrokerOutcome, type ClusterMasters, type MasterBroker } from '../cluster-masters';
 import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
 import { callServer } from '../server-error';
 import { formatTable } from '../table';
@@ -92,13 +92,12 @@ async function progressOn(
   master: MasterBroker,
   input: GroupProgressInput,
 ): Promise<BrokerOutcome<AdminGroupProgressResponse>> {
-  const target = { kind: 'broker', address: master.address, name: master.brokerName } as const;
   const hints = {
     GROUP_NOT_FOUND: `Create it with \`apogee group create ${input.group}\`; \`apogee group progress\` needs a group the brokers know.`,
     TOPIC_NOT_FOUND: `The broker has no topic ${input.topic ?? ''}; \`apogee topic route ${input.topic ?? '<topic>'}\` shows which brokers serve it.`,
   };
   const request = { group: input.group, ...(input.topic === undefined ? {} : { topic: input.topic }) };
-  const value = await callServer(target, () => admin.call('GroupProgress', request), hints);
+  const value = await callServer(brokerTarget(master), () => admin.call('GroupProgress', request), hints);
   return { ...master, result: 'read', value };
 }
 

@@ -10,7 +10,7 @@ import type { AdminQueueOffsetReset, AdminResetOffsetRequest, AdminResetOffsetRe
 import { validateGroupName, validateTopicName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../cli-error';
-import { applyOnMasters, routeMasters, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
+import { applyOnMasters, brokerTarget, routeMasters, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
 import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
 import { callServer } from '../server-error';
 import { formatTable } from '../table';
@@ -63,12 +63,11 @@ async function resetOn(
   master: MasterBroker,
   input: GroupResetOffsetInput,
 ): Promise<BrokerOutcome<AdminResetOffsetResponse>> {
-  const target = { kind: 'broker', address: master.address, name: master.brokerName } as const;
   const hints = {
     GROUP_NOT_FOUND: `Create it with \`apogee group create ${input.group}\`, then reset again.`,
     TOPIC_NOT_FOUND: `The broker has no topic ${input.topic}; \`apogee topic route ${input.topic}\` shows which brokers serve it.`,
   };
-  const value = await callServer(target, () => admin.call('ResetOffset', requestOf(input)), hints);
+  const value = await callServer(brokerTarget(master), () => admin.call('ResetOffset', requestOf(input)), hints);
   return { ...master, result: 'reset', value };
 }
 
