@@ -63,38 +63,54 @@ async function receiveCount(consumer: SimpleConsumer, count: number, invisibleMs
 const ids = (messages: readonly MessageView[]) => messages.map((m) => m.messageId).sort();
 const duration = (ms: number) => ({ seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
 
-describe('broadcast groups with the official Node clients', () => {
-  let dataDir: string;
-  let broker: RunningBroker | undefined;
-  let producer: Producer | undefined;
+/**
+ * The broker of one describe: started on a fresh data dir with `topic` (2 queues) and `groups`,
+ * plus a started Producer for the topic; every client pushed to `clients` is shut down, then the
+ * broker stopped and its folder removed, after the describe.
+ */
+function useBroadcastBroker(topic: string, groups: Array<{ name: string; broadcast: boolean }>) {
+  let dataDir: string | undefined;
+  let running: RunningBroker | undefined;
+  let started: Producer | undefined;
   const clients: { shutdown(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    dataDir = await newDataDir();
+    running = await startOn(dataDir);
+    await createTopicAndGroups(running, topic, 2, groups);
+    started = new Producer({ endpoints: running.grpcAddress, namespace: '', topics: [topic], sslEnabled: false, logger: quietClientLogger });
+    await started.startup();
+    clients.push(started);
+  });
+  afterAll(async () => {
+    await shutdownClients(clients);
+    await running?.stop();
+    if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
+  }, 20_000);
+  return {
+    clients,
+    get broker(): RunningBroker {
+      return running as RunningBroker;
+    },
+    get producer(): Producer {
+      return started as Producer;
+    },
+  };
+}
+
+describe('broadcast groups with the official Node clients', () => {
+  const env = useBroadcastBroker('bc-news', [
+    { name: 'bc-group', broadcast: true },
+    { name: 'bc-normal', broadcast: false },
+  ]);
 
   const simpleConsumer = async (group: string, topic: string): Promise<SimpleConsumer> => {
-    const consumer = await startSimpleConsumer(broker!.grpcAddress, group, topic, AWAIT_MS);
-    clients.push(consumer);
+    const consumer = await startSimpleConsumer(env.broker.grpcAddress, group, topic, AWAIT_MS);
+    env.clients.push(consumer);
     return consumer;
   };
 
-  beforeAll(async () => {
-    dataDir = await newDataDir();
-    broker = await startOn(dataDir);
-    await createTopicAndGroups(broker, 'bc-news', 2, [
-      { name: 'bc-group', broadcast: true },
-      { name: 'bc-normal', broadcast: false },
-    ]);
-    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['bc-news'], sslEnabled: false, logger: quietClientLogger });
-    await producer.startup();
-    clients.push(producer);
-  });
-
-  afterAll(async () => {
-    await shutdownClients(clients);
-    await broker?.stop();
-    if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
-  }, 20_000);
-
   it('shows the setting in GetGroup and ListGroups and refuses to change it', async () => {
-    const admin = createBrokerAdminClient(broker!.grpcAddress);
+    const admin = createBrokerAdminClient(env.broker.grpcAddress);
     try {
       await expect(admin.call('GetGroup', { name: 'bc-group' })).resolves.toMatchObject({ group: { name: 'bc-group', broadcast: true } });
       const listed = (await admin.call('ListGroups', {})).groups ?? [];
@@ -110,14 +126,14 @@ describe('broadcast groups with the official Node clients', () => {
   });
 
   it('delivers every message to every client, each with its own acks and invisibility', async () => {
-    const early = await send(producer!, 'bc-news', 1);
+    const early = await send(env.producer, 'bc-news', 1);
     const a = await simpleConsumer('bc-group', 'bc-news');
     const b = await simpleConsumer('bc-group', 'bc-news');
     // a client's first receive starts it at the end of each queue: the earlier message is not for it
     await expect(a.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
     await expect(b.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
 
-    const sent = (await send(producer!, 'bc-news', 4)).sort();
+    const sent = (await send(env.producer, 'bc-news', 4)).sort();
     const gotA = await receiveCount(a, 4);
     const gotB = await receiveCount(b, 4);
     expect(ids(gotA)).toEqual(sent);
@@ -140,7 +156,7 @@ describe('broadcast groups with the official Node clients', () => {
   it('still hands each message of a normal group to one client', async () => {
     const a = await simpleConsumer('bc-normal', 'bc-news');
     const b = await simpleConsumer('bc-normal', 'bc-news');
-    const sent = await send(producer!, 'bc-news', 6);
+    const sent = await send(env.producer, 'bc-news', 6);
     const got: MessageView[] = [];
     await waitFor(
       async () => {
@@ -159,32 +175,14 @@ describe('broadcast groups with the official Node clients', () => {
 });
 
 describe('broadcast groups with the official Node PushConsumer', () => {
-  let dataDir: string;
-  let broker: RunningBroker | undefined;
-  let producer: Producer | undefined;
-  const clients: { shutdown(): Promise<void> }[] = [];
-
-  beforeAll(async () => {
-    dataDir = await newDataDir();
-    broker = await startOn(dataDir);
-    await createTopicAndGroups(broker, 'bc-push', 2, [{ name: 'bc-push-group', broadcast: true }]);
-    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['bc-push'], sslEnabled: false, logger: quietClientLogger });
-    await producer.startup();
-    clients.push(producer);
-  });
-
-  afterAll(async () => {
-    await shutdownClients(clients);
-    await broker?.stop();
-    if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
-  }, 15_000);
+  const env = useBroadcastBroker('bc-push', [{ name: 'bc-push-group', broadcast: true }]);
 
   it('delivers every message to every PushConsumer of the group', async () => {
     const received = [new Set<string>(), new Set<string>()];
     const push = async (seen: Set<string>) => {
       const consumer = new PushConsumer({
         consumerGroup: 'bc-push-group',
-        endpoints: broker!.grpcAddress,
+        endpoints: env.broker.grpcAddress,
         namespace: '',
         subscriptions: new Map([['bc-push', '*']]),
         messageListener: {
@@ -196,7 +194,7 @@ describe('broadcast groups with the official Node PushConsumer', () => {
         sslEnabled: false,
         logger: quietClientLogger,
       });
-      clients.push(consumer);
+      env.clients.push(consumer);
       await consumer.startup();
       return consumer;
     };
@@ -205,12 +203,12 @@ describe('broadcast groups with the official Node PushConsumer', () => {
     // a client starts at the queue's end on its first receive: probe until both are polling
     await waitFor(
       async () => {
-        await send(producer!, 'bc-push', 1);
+        await send(env.producer, 'bc-push', 1);
         return received[0].size > 0 && received[1].size > 0;
       },
       { timeoutMs: 10_000, intervalMs: 200, what: 'both push consumers polling' },
     );
-    const sent = await send(producer!, 'bc-push', 5);
+    const sent = await send(env.producer, 'bc-push', 5);
     await waitFor(() => sent.every((id) => received[0].has(id) && received[1].has(id)), {
       timeoutMs: 10_000,
       what: 'every message at both push consumers',
@@ -219,16 +217,13 @@ describe('broadcast groups with the official Node PushConsumer', () => {
 });
 
 describe('offsets, reset and progress of a broadcast group', () => {
-  let dataDir: string;
-  let broker: RunningBroker | undefined;
-  let producer: Producer | undefined;
+  const env = useBroadcastBroker('bc-reset', [{ name: 'bc-reset-group', broadcast: true }]);
   let admin: ReturnType<typeof createBrokerAdminClient> | undefined;
-  const clients: { shutdown(): Promise<void> }[] = [];
   const raws: RawV2Client[] = [];
 
   const simpleConsumer = async (): Promise<SimpleConsumer> => {
-    const consumer = await startSimpleConsumer(broker!.grpcAddress, 'bc-reset-group', 'bc-reset', AWAIT_MS);
-    clients.push(consumer);
+    const consumer = await startSimpleConsumer(env.broker.grpcAddress, 'bc-reset-group', 'bc-reset', AWAIT_MS);
+    env.clients.push(consumer);
     return consumer;
   };
   const ackAll = async (consumer: SimpleConsumer, messages: readonly MessageView[]) => {
@@ -245,30 +240,21 @@ describe('offsets, reset and progress of a broadcast group', () => {
       consumed: q.consumed,
     }));
 
-  beforeAll(async () => {
-    dataDir = await newDataDir();
-    broker = await startOn(dataDir);
-    await createTopicAndGroups(broker, 'bc-reset', 2, [{ name: 'bc-reset-group', broadcast: true }]);
-    admin = createBrokerAdminClient(broker.grpcAddress);
-    producer = new Producer({ endpoints: broker.grpcAddress, namespace: '', topics: ['bc-reset'], sslEnabled: false, logger: quietClientLogger });
-    await producer.startup();
-    clients.push(producer);
+  beforeAll(() => {
+    admin = createBrokerAdminClient(env.broker.grpcAddress);
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     for (const raw of raws) raw.close();
-    await shutdownClients(clients);
     admin?.close();
-    await broker?.stop();
-    if (dataDir !== undefined) await rm(path.dirname(dataDir), { recursive: true, force: true });
-  }, 20_000);
+  });
 
   it('shows every client in GroupProgress; a reset replays to every client, and to clients that appear later', async () => {
     const a = await simpleConsumer();
     const b = await simpleConsumer();
     await expect(a.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
     await expect(b.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
-    const sent = (await send(producer!, 'bc-reset', 4)).sort();
+    const sent = (await send(env.producer, 'bc-reset', 4)).sort();
     const gotA = await receiveCount(a, 4);
     const gotB = await receiveCount(b, 4);
     expect([ids(gotA), ids(gotB)]).toEqual([sent, sent]);
@@ -310,19 +296,19 @@ describe('offsets, reset and progress of a broadcast group', () => {
     await Promise.all([ackAll(a, againA), ackAll(b, againB)]);
 
     // LATEST: known clients skip the backlog, new clients start at the end again when they appear
-    await send(producer!, 'bc-reset', 2);
+    await send(env.producer, 'bc-reset', 2);
     const latest = await admin!.call('ResetOffset', { group: 'bc-reset-group', topic: 'bc-reset', edge: 'LATEST' });
     expect(latest.queues?.filter((q) => q.client_id === undefined || q.client_id === '')).toHaveLength(2);
     const d = await simpleConsumer();
     for (const consumer of [a, b, c, d]) await expect(consumer.receive(32, INVISIBLE_MS)).resolves.toEqual([]);
-    const [later] = await send(producer!, 'bc-reset', 1);
+    const [later] = await send(env.producer, 'bc-reset', 1);
     for (const consumer of [a, b, c, d]) expect(ids(await receiveCount(consumer, 1))).toEqual([later]);
     expect(new Set((await progress()).map((r) => r.client))).toEqual(new Set([a.clientId, b.clientId, c.clientId, d.clientId]));
   }, 60_000);
 
   it('keeps GetOffset and UpdateOffset per client', async () => {
     const [x, y] = ['bc-x@1@0@0', 'bc-y@1@0@0'].map((id) => {
-      const raw = createRawV2Client(broker!.grpcAddress, id);
+      const raw = createRawV2Client(env.broker.grpcAddress, id);
       raws.push(raw);
       return raw;
     });
