@@ -9,7 +9,7 @@
  */
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from '@apogee/runtime';
-import type { DispatchClient, FollowBatch } from './dispatch-source';
+import type { BrokerDispatchClient, WireDispatchBatch } from '@apogee/protocol';
 import type { ApplyResult, Indexer } from './indexer';
 
 export interface FollowerOptions {
@@ -22,7 +22,7 @@ export interface FollowerOptions {
 
 export interface FollowerDeps {
   readonly indexer: Indexer;
-  readonly client: (address: string) => DispatchClient;
+  readonly client: (address: string) => BrokerDispatchClient;
   readonly logger: Logger;
   readonly onApplied?: (brokerName: string, result: ApplyResult) => void;
   /** Asks for a checkpoint now (the unflushed backlog is large). */
@@ -30,7 +30,7 @@ export interface FollowerDeps {
 }
 
 export class BrokerFollower {
-  private stream: ClientReadableStream<FollowBatch> | null = null;
+  private stream: ClientReadableStream<WireDispatchBatch> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private backoffMs: number;
@@ -86,7 +86,7 @@ export class BrokerFollower {
   private connect(): void {
     if (this.stopped) return;
     const pos = this.deps.indexer.position(this.brokerName);
-    let stream: ClientReadableStream<FollowBatch>;
+    let stream: ClientReadableStream<WireDispatchBatch>;
     try {
       stream = this.deps.client(this._address).follow({
         from_offset: String(pos.nextOffset),
@@ -99,7 +99,7 @@ export class BrokerFollower {
     }
     this.stream = stream;
     this.log.debug({ address: this._address, fromOffset: pos.nextOffset }, 'following');
-    stream.on('data', (batch: FollowBatch) => this.onBatch(stream, batch));
+    stream.on('data', (batch: WireDispatchBatch) => this.onBatch(stream, batch));
     stream.on('error', (err: ServiceError) => {
       if (this.stream !== stream) return;
       this.fail(err.details || err.message);
@@ -110,7 +110,7 @@ export class BrokerFollower {
     this.armIdle(stream);
   }
 
-  private onBatch(stream: ClientReadableStream<FollowBatch>, batch: FollowBatch): void {
+  private onBatch(stream: ClientReadableStream<WireDispatchBatch>, batch: WireDispatchBatch): void {
     if (this.stream !== stream) return;
     if (batch.broker_name && batch.broker_name !== this.brokerName) {
       this.fail(`${this._address} is broker ${batch.broker_name}, not ${this.brokerName}`);
@@ -152,7 +152,7 @@ export class BrokerFollower {
     this.backoffMs = Math.min(this.backoffMs * 2, this.options.reconnectMaxMs);
   }
 
-  private armIdle(stream: ClientReadableStream<FollowBatch>): void {
+  private armIdle(stream: ClientReadableStream<WireDispatchBatch>): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;

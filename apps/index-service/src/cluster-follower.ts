@@ -12,10 +12,10 @@
  *   broker's time is unknown (not connected, nothing retained, no batch yet), nothing is retired.
  */
 import { MASTER_ID, type ClusterInfo } from '@apogee/routing';
-import type { IndexFollowedBroker, IndexStatusResponse, NameServerClient } from '@apogee/protocol';
+import { type BrokerDispatchClient, type IndexFollowedBroker, type IndexStatusResponse, int64FromWire, type NameServerClient } from '@apogee/protocol';
 import type { Logger } from '@apogee/runtime';
 import { BrokerFollower, type FollowerOptions } from './broker-follower';
-import { int64, type DispatchClient, type DispatchClientFactory } from './dispatch-source';
+import { type DispatchClientFactory } from './dispatch-source';
 import type { Indexer } from './indexer';
 import type { BrokerDirectory } from './message-query';
 import type { FollowedBrokerLag, IndexMetrics } from './metrics';
@@ -47,7 +47,7 @@ export function mastersIn(info: ClusterInfo): Map<string, string> {
 
 export class ClusterFollower implements BrokerDirectory {
   private readonly followers = new Map<string, BrokerFollower>();
-  private readonly clients = new Map<string, DispatchClient>();
+  private readonly clients = new Map<string, BrokerDispatchClient>();
   private readonly timers: NodeJS.Timeout[] = [];
   private discovering: Promise<void> | null = null;
   private stopped = false;
@@ -74,7 +74,7 @@ export class ClusterFollower implements BrokerDirectory {
     return this.discovering;
   }
 
-  clientOf(brokerName: string): DispatchClient | undefined {
+  clientOf(brokerName: string): BrokerDispatchClient | undefined {
     const follower = this.followers.get(brokerName);
     return follower ? this.client(follower.address) : undefined;
   }
@@ -130,7 +130,7 @@ export class ClusterFollower implements BrokerDirectory {
         const answer = await client.getMessages([p.minOffset]);
         const item = answer.items?.[0];
         if (!item?.found || !item.message) return 0;
-        cutoff = Math.min(cutoff, int64(item.message.store_timestamp_ms));
+        cutoff = Math.min(cutoff, int64FromWire(item.message.store_timestamp_ms));
       } catch {
         return 0;
       }
@@ -185,7 +185,7 @@ export class ClusterFollower implements BrokerDirectory {
     }
   }
 
-  private client(address: string): DispatchClient {
+  private client(address: string): BrokerDispatchClient {
     let client = this.clients.get(address);
     if (!client) {
       client = this.deps.dispatchClient(address);

@@ -4,19 +4,19 @@ import path from 'node:path';
 import { indexKey, messageIdKey } from '@apogee/storage';
 import { createLogger } from '@apogee/runtime';
 import { parseCheckpoint } from './checkpoint';
-import type { FollowBatch, FollowEntry } from './dispatch-source';
+import type { WireDispatchBatch, WireDispatchEntry } from '@apogee/protocol';
 import { entriesOf, Indexer } from './indexer';
 
 const logger = createLogger({ app: 'index-service', level: 'silent' });
 const SMALL = { slotCount: 64, entriesPerFile: 1_000, logger };
 
 /** A message of `bytes` bytes at `offset`, with key k<offset>. */
-function entry(offset: number, keys: string[] = [`k${offset}`]): FollowEntry {
+function entry(offset: number, keys: string[] = [`k${offset}`]): WireDispatchEntry {
   return { topic: 't', physical_offset: String(offset), message_id: `id${offset}`, keys, store_timestamp_ms: String(1_000 + offset) };
 }
 
-function batch(from: number, to: number, step = 100): FollowBatch {
-  const entries: FollowEntry[] = [];
+function batch(from: number, to: number, step = 100): WireDispatchBatch {
+  const entries: WireDispatchEntry[] = [];
   for (let o = from; o < to; o += step) entries.push(entry(o));
   return { entries, from_offset: String(from), next_offset: String(to), max_offset: String(to), min_offset: '0', broker_name: 'a' };
 }

@@ -28,7 +28,7 @@ import {
   type BrokerCheckpoint,
   type Checkpoint,
 } from './checkpoint';
-import { int64, type FollowBatch, type FollowEntry } from './dispatch-source';
+import { int64FromWire, type WireDispatchBatch, type WireDispatchEntry } from '@apogee/protocol';
 
 export interface IndexerOptions {
   readonly slotCount?: number;
@@ -55,9 +55,9 @@ export interface ApplyResult {
 }
 
 /** The index entries of one stored message: one per distinct key, plus its id. */
-export function entriesOf(entry: FollowEntry, brokerIndex: number): KeyIndexInput[] {
-  const physicalOffset = int64(entry.physical_offset);
-  const storeTimeMs = int64(entry.store_timestamp_ms);
+export function entriesOf(entry: WireDispatchEntry, brokerIndex: number): KeyIndexInput[] {
+  const physicalOffset = int64FromWire(entry.physical_offset);
+  const storeTimeMs = int64FromWire(entry.store_timestamp_ms);
   const topic = entry.topic ?? '';
   const out: KeyIndexInput[] = [];
   for (const key of new Set(entry.keys ?? [])) {
@@ -148,25 +148,25 @@ export class Indexer {
    * Indexes one Follow batch of `brokerName` and moves its position to the batch's next_offset.
    * Entries below the position (a batch seen before) are skipped, so a replay never indexes twice.
    */
-  apply(brokerName: string, batch: FollowBatch): ApplyResult {
+  apply(brokerName: string, batch: WireDispatchBatch): ApplyResult {
     const pos = this.position(brokerName);
     const inputs: KeyIndexInput[] = [];
     let messages = 0;
     let newest = pos.indexedStoreTimeMs;
     for (const entry of batch.entries ?? []) {
-      if (int64(entry.physical_offset) < pos.nextOffset) continue;
+      if (int64FromWire(entry.physical_offset) < pos.nextOffset) continue;
       messages++;
       for (const input of entriesOf(entry, pos.brokerIndex)) inputs.push(input);
-      newest = Math.max(newest, int64(entry.store_timestamp_ms));
+      newest = Math.max(newest, int64FromWire(entry.store_timestamp_ms));
     }
     if (inputs.length > 0) this.index.append(inputs);
-    const next = int64(batch.next_offset);
+    const next = int64FromWire(batch.next_offset);
     if (next > pos.nextOffset) {
       pos.nextOffset = next;
       this.dirty = true;
     }
-    pos.maxOffset = int64(batch.max_offset);
-    pos.minOffset = int64(batch.min_offset);
+    pos.maxOffset = int64FromWire(batch.max_offset);
+    pos.minOffset = int64FromWire(batch.min_offset);
     pos.indexedStoreTimeMs = newest;
     return { messages, entries: inputs.length };
   }

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { indexKey, messageIdKey } from '@apogee/storage';
 import { createLogger } from '@apogee/runtime';
-import type { DispatchClient, StoredMessageWire } from './dispatch-source';
+import type { BrokerDispatchClient, WireStoredMessage } from '@apogee/protocol';
 import { Indexer } from './indexer';
 import { decodeTimeCursor, encodeTimeCursor, matchesId, matchesKey, MessageQuery } from './message-query';
 
 const logger = createLogger({ app: 'index-service', level: 'silent' });
 
 describe('key and id verification', () => {
-  const m: StoredMessageWire = { topic: 't', keys: ['a', 'b'], message_id: 'id1' };
+  const m: WireStoredMessage = { topic: 't', keys: ['a', 'b'], message_id: 'id1' };
   it('keeps a candidate only when topic and key (or id) really match', () => {
     expect(matchesKey(m, 't', 'b')).toBe(true);
     expect(matchesKey(m, 't', 'c')).toBe(false);
@@ -29,8 +29,8 @@ describe('MessageQuery over a fake broker', () => {
   let dir = '';
   let indexer: Indexer;
   /** What the broker "stores", by PhysicalOffset. */
-  const log = new Map<number, StoredMessageWire>();
-  const client: DispatchClient = {
+  const log = new Map<number, WireStoredMessage>();
+  const client: BrokerDispatchClient = {
     address: 'fake:1',
     follow: () => {
       throw new Error('unused');

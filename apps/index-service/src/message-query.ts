@@ -5,10 +5,9 @@
  * and key (or its id) really match — a 32-bit hash collision or a message retention deleted is
  * left out. A broker that holds candidates and cannot be reached fails the query (UNAVAILABLE).
  */
-import { ApogeeError, type IndexFoundMessage, type IndexQueryResponse } from '@apogee/protocol';
+import { ApogeeError, type BrokerDispatchClient, type IndexFoundMessage, type IndexQueryResponse, int64FromWire, type WireInt64, type WireStoredMessage } from '@apogee/protocol';
 import { validateTopicName } from '@apogee/routing';
 import { indexKey, messageIdKey, type KeyCandidate } from '@apogee/storage';
-import { int64, type DispatchClient, type StoredMessageWire, type WireInt64 } from './dispatch-source';
 import type { Indexer } from './indexer';
 
 export const DEFAULT_QUERY_LIMIT = 32;
@@ -21,20 +20,20 @@ const MAX_LOOKUP_ROUNDS = 8;
 /** The brokers queries may read from: the followed masters. */
 export interface BrokerDirectory {
   /** A client of the broker's current master, or undefined when it is not known to be up. */
-  clientOf(brokerName: string): DispatchClient | undefined;
+  clientOf(brokerName: string): BrokerDispatchClient | undefined;
   /** Broker names, sorted. */
   brokerNames(): string[];
 }
 
-export function matchesKey(message: StoredMessageWire, topic: string, key: string): boolean {
+export function matchesKey(message: WireStoredMessage, topic: string, key: string): boolean {
   return message.topic === topic && (message.keys ?? []).includes(key);
 }
 
-export function matchesId(message: StoredMessageWire, messageId: string, topic?: string): boolean {
+export function matchesId(message: WireStoredMessage, messageId: string, topic?: string): boolean {
   return message.message_id === messageId && (topic === undefined || message.topic === topic);
 }
 
-export function foundMessage(brokerName: string, m: StoredMessageWire): IndexFoundMessage {
+export function foundMessage(brokerName: string, m: WireStoredMessage): IndexFoundMessage {
   return {
     broker_name: brokerName,
     topic: m.topic ?? '',
@@ -69,8 +68,8 @@ function checkLimit(limit: number | undefined): number {
 
 /** [from_ms, to_ms] with 0 = open; undefined bounds are open. */
 function checkRange(fromMs: WireInt64 | undefined, toMs: WireInt64 | undefined): { fromMs?: number; toMs?: number } {
-  const from = int64(fromMs);
-  const to = int64(toMs);
+  const from = int64FromWire(fromMs);
+  const to = int64FromWire(toMs);
   if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(to) || to < 0) throw invalid('from_ms and to_ms must be epoch milliseconds');
   if (from > 0 && to > 0 && from > to) throw invalid(`from_ms ${from} is after to_ms ${to}`);
   return { ...(from > 0 ? { fromMs: from } : {}), ...(to > 0 ? { toMs: to } : {}) };
@@ -157,7 +156,7 @@ export class MessageQuery {
   }
 
   /** Reads the candidates from their brokers (one GetMessages per broker) and keeps matches, in candidate order. */
-  private async fetchMatching(candidates: readonly KeyCandidate[], matches: (m: StoredMessageWire) => boolean): Promise<IndexFoundMessage[]> {
+  private async fetchMatching(candidates: readonly KeyCandidate[], matches: (m: WireStoredMessage) => boolean): Promise<IndexFoundMessage[]> {
     const byBroker = new Map<string, KeyCandidate[]>();
     for (const c of candidates) {
       const name = this.indexer.brokerName(c.brokerIndex);
@@ -176,7 +175,7 @@ export class MessageQuery {
           throw unavailable(name, client.address, err);
         }
         for (const item of answer.items ?? []) {
-          if (item.found && item.message && matches(item.message)) found.set(`${name}@${int64(item.physical_offset)}`, foundMessage(name, item.message));
+          if (item.found && item.message && matches(item.message)) found.set(`${name}@${int64FromWire(item.physical_offset)}`, foundMessage(name, item.message));
         }
       }),
     );

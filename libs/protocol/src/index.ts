@@ -20,6 +20,7 @@ export type { RocketMqCode } from './rocketmq-code';
 export { apogeeProtoDir, loadApogeeProto, PROTO_LOADER_OPTIONS, serviceAt } from './proto-loader';
 export {
   loadNameServerService,
+  int64FromWire,
   NAMESERVER_PROTO_FILE,
   NAMESERVER_SERVICE_NAME,
   type WireBrokerGroup,

@@ -10,7 +10,6 @@ import type { BrokerRegistration, BrokerRole, ClusterInfo, MessageType, ReplicaR
 import type {
   WireBrokerRole,
   WireGetClusterInfoResponse,
-  WireInt64,
   WireMessageType,
   WireQueryRouteResponse,
   WireRegisterBrokerRequest,
@@ -18,6 +17,7 @@ import type {
   WireReplicaRef,
   WireTopicConfig,
 } from './nameserver-wire';
+import { int64FromWire } from './nameserver-wire';
 
 /** A broker's registration; `role`, when given, must agree with the broker id. */
 export interface NameServerRegistration extends BrokerRegistration {
@@ -176,8 +176,4 @@ function roleFromWire(role: WireBrokerRole | undefined): BrokerRole | undefined 
 
 function isKnownType(type: WireMessageType): type is MessageType {
   return type !== 'MESSAGE_TYPE_UNSPECIFIED';
-}
-
-function int64FromWire(value: WireInt64 | undefined): number {
-  return value === undefined ? 0 : Number(value);
 }

@@ -25,6 +25,11 @@ export function loadNameServerService(): grpc.ServiceClientConstructor {
 /** int64 on the wire: a string on receipt, a number or string when sending. */
 export type WireInt64 = string | number;
 
+/** A wire int64 as a number (our offsets, counts and times stay below 2^53); absent is 0. */
+export function int64FromWire(value: WireInt64 | null | undefined): number {
+  return value === undefined || value === null ? 0 : Number(value);
+}
+
 export type WireMessageType = 'MESSAGE_TYPE_UNSPECIFIED' | 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION';
 export type WireBrokerRole = 'BROKER_ROLE_UNSPECIFIED' | 'MASTER' | 'SLAVE';
 
