@@ -10,8 +10,16 @@ export interface QueueRef {
  * character of a group or topic name can make two keys collide, whatever the naming rules allow.
  */
 export function queueKey(ref: QueueRef): string {
-  return JSON.stringify([ref.group, ref.topic, ref.queueId]);
+  let key = queueKeys.get(ref);
+  if (key === undefined) queueKeys.set(ref, (key = JSON.stringify([ref.group, ref.topic, ref.queueId])));
+  return key;
 }
+
+/**
+ * Keys already made, by ref object: a pop or a batch of acks looks its queue up many times with
+ * one ref (QueueRefs are never mutated), and JSON.stringify per lookup showed in drain profiles.
+ */
+const queueKeys = new WeakMap<QueueRef, string>();
 
 export function messageKey(ref: QueueRef, queueOffset: number): string {
   return JSON.stringify([ref.group, ref.topic, ref.queueId, queueOffset]);
