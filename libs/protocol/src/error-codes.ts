@@ -59,6 +59,8 @@ const STORAGE = {
   STORAGE_READ_ONLY: entry('INTERNAL_SERVER_ERROR', status.UNAVAILABLE, false,
     'The store turned read-only after a failed write.'),
   STORE_CLOSED: entry('INTERNAL_SERVER_ERROR', status.UNAVAILABLE, false, 'The store is closed.'),
+  STORE_TRUNCATING: entry('INTERNAL_SERVER_ERROR', status.UNAVAILABLE, true,
+    'The store is cutting its log tail (master failover); writes are refused until it is done.'),
   IO_ERROR: entry('INTERNAL_SERVER_ERROR', status.INTERNAL, false, 'A disk read or write failed.'),
   CORRUPT_RECORD: entry('INTERNAL_SERVER_ERROR', status.DATA_LOSS, false, 'A stored record failed its checks.'),
   CORRUPT_METADATA: entry('INTERNAL_SERVER_ERROR', status.DATA_LOSS, false, 'Stored metadata failed its checks.'),

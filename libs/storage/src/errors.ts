@@ -16,12 +16,13 @@ export const STORAGE_ERROR_CODES = [
   'INVALID_OFFSET',
   'STORE_CLOSED',
   'REPLICA_OFFSET_MISMATCH',
+  'STORE_TRUNCATING',
 ] as const;
 
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 
 /** Codes a caller may retry later with a chance of success (the condition can clear). */
-const RETRIABLE: ReadonlySet<StorageErrorCode> = new Set<StorageErrorCode>(['DISK_FULL']);
+const RETRIABLE: ReadonlySet<StorageErrorCode> = new Set<StorageErrorCode>(['DISK_FULL', 'STORE_TRUNCATING']);
 
 /** Codes that reject one message for what it is; the store itself is fine. */
 export const VALIDATION_CODES: ReadonlySet<StorageErrorCode> = new Set<StorageErrorCode>([

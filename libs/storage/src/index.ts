@@ -10,6 +10,7 @@ export type { CqEntry } from './consume-queue/cq-entry';
 export { tagHashOf } from './consume-queue/cq-entry';
 export type { DispatchListener } from './dispatch/dispatcher';
 export type { RetentionResult } from './retention/retention';
+export type { TruncateResult } from './truncate';
 export { StorageError, STORAGE_ERROR_CODES } from './errors';
 export type { StorageErrorCode } from './errors';
 export { MetadataStore } from './meta/metadata-store';

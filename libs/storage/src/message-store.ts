@@ -25,6 +25,7 @@ import { readCheckpoint, writeCheckpoint, type Checkpoint } from './recovery/che
 import { readManifest, writeManifest } from './consume-queue/queue-manifest';
 import { applyRetention, diskUsageOf, type RetentionResult } from './retention/retention';
 import { storeConfig, type StoreConfig } from './store-config';
+import { truncateStore, type TruncateResult } from './truncate';
 
 /** What the store logs through; apps pass a pino child logger. */
 export interface StoreLogger {
@@ -92,6 +93,8 @@ export class MessageStore {
   private failure: StorageError | null = null;
   private diskFull = false;
   private checkpointing: Promise<void> | null = null;
+  private truncating: Promise<TruncateResult> | null = null;
+  private readonly truncateListeners: Array<(result: TruncateResult) => void> = [];
   private closed = false;
 
   private constructor(
@@ -264,6 +267,57 @@ export class MessageStore {
     this.dispatcher.enqueue({ ...info, tagHash: tagHashOf(info.tag) }, slot.queue);
   }
 
+  /**
+   * Cuts the commit log back to `to` (a record boundary in [minPhysicalOffset, maxPhysicalOffset]),
+   * with everything derived from the cut records: an old master rejoining as a slave drops what the
+   * new master never had, then replicates from `to`. Waits for the appends in flight (and their
+   * syncs); appends arriving meanwhile fail with STORE_TRUNCATING. `to` out of range is
+   * OFFSET_OUT_OF_RANGE, not a record start INVALID_OFFSET (nothing changed); `to` = the end cuts
+   * nothing. Listeners of onTruncate hear of every cut. Steps and crash order: truncate.ts.
+   */
+  async truncateTail(to: PhysicalOffset): Promise<TruncateResult> {
+    if (this.truncating) throw new StorageError('STORE_TRUNCATING', 'a truncation of the log is already running');
+    this.checkWritable(true);
+    this.log.truncationPoint(to); // fails fast, before appends are refused
+    const run = (this.truncating = (async () => {
+      await this.checkpointing?.catch(() => undefined); // its failure is already the store's failure
+      return truncateStore(
+        {
+          log: this.log,
+          queues: this.queues,
+          dispatcher: this.dispatcher,
+          checkpointAtMost: (limit) => this.writeCheckpoint(limit),
+          fail: (err) => this.fail(err),
+        },
+        to,
+      );
+    })());
+    try {
+      const result = await run;
+      this.slots.clear(); // each queue's next QueueOffset is its (cut) max again
+      if (result.bytesCut > 0) this.logger.warn({ truncate: result }, 'commit log tail truncated');
+      for (const listener of [...this.truncateListeners]) {
+        try {
+          listener(result);
+        } catch (err) {
+          this.logger.error({ err }, 'a truncate listener failed');
+        }
+      }
+      return result;
+    } finally {
+      this.truncating = null;
+    }
+  }
+
+  /** Follows every truncateTail that completed (the broker resets followers and streams). */
+  onTruncate(listener: (result: TruncateResult) => void): () => void {
+    this.truncateListeners.push(listener);
+    return () => {
+      const i = this.truncateListeners.indexOf(listener);
+      if (i >= 0) this.truncateListeners.splice(i, 1);
+    };
+  }
+
   /** The message at `physicalOffset` (CRC-checked; a corrupt record throws CORRUPT_RECORD). */
   read(physicalOffset: PhysicalOffset, totalBytes?: number): StoredMessage {
     return this.log.read(physicalOffset, totalBytes);
@@ -349,6 +403,8 @@ export class MessageStore {
 
   /** Syncs the consume queues and records how far recovery may skip. Serialized. */
   checkpoint(): Promise<void> {
+    const truncating = this.truncating;
+    if (truncating) return truncating.then(() => this.checkpoint(), () => this.checkpoint());
     if (!this.checkpointing) {
       this.checkpointing = this.writeCheckpoint().finally(() => (this.checkpointing = null));
     }
@@ -360,6 +416,7 @@ export class MessageStore {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    await this.truncating?.catch(() => undefined);
     await this.checkpointing?.catch(() => undefined); // its failure is already the store's failure
     try {
       await this.log.close();
@@ -371,10 +428,11 @@ export class MessageStore {
     }
   }
 
-  private async writeCheckpoint(): Promise<void> {
+  /** `limit`: no offset past it (a truncation cuts the log there next). */
+  private async writeCheckpoint(limit = Number.MAX_SAFE_INTEGER): Promise<void> {
     if (this.failure) throw this.failure;
-    const logSyncedOffset = this.log.syncedOffset;
-    const dispatchedOffset = this.dispatcher.dispatchedEnd;
+    const logSyncedOffset = Math.min(this.log.syncedOffset, limit);
+    const dispatchedOffset = Math.min(this.dispatcher.dispatchedEnd, limit);
     try {
       await this.queues.syncAll();
       if (this.queues.changed) {
@@ -397,14 +455,18 @@ export class MessageStore {
     this.logger.error({ err }, 'store failed; read-only from now on');
   }
 
-  private checkWritable(): void {
+  /** `truncation`: for truncateTail, which frees space, so a full disk does not stop it. */
+  private checkWritable(truncation = false): void {
     this.log.checkWritable();
+    if (this.truncating) {
+      throw new StorageError('STORE_TRUNCATING', 'the commit log tail is being truncated; appends are refused until it is done');
+    }
     if (this.failure) {
       throw new StorageError('STORAGE_READ_ONLY', `the store is read-only after an I/O error: ${this.failure.message}`, {
         cause: this.failure,
       });
     }
-    if (this.diskFull) {
+    if (this.diskFull && !truncation) {
       throw new StorageError(
         'DISK_FULL',
         `disk use is above ${Math.round(this.config.diskCriticalWatermark * 100)}%; appends are refused until retention frees space`,
@@ -438,6 +500,7 @@ export class MessageStore {
     };
     every(this.config.checkpointIntervalMs, () => this.checkpoint().catch(() => undefined)); // failure is sticky via fail()
     every(this.config.retentionCheckIntervalMs, () => {
+      if (this.truncating) return; // it may not delete the segment being cut; the next run will do
       try {
         this.runRetention();
       } catch (err) {

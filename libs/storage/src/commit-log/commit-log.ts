@@ -13,6 +13,7 @@ import { PREFIX_BYTES } from '../codec/record-layout';
 import { StorageError } from '../errors';
 import { fsyncDirSync } from '../io/fsync-dir';
 import { listSegmentBases } from '../io/segment-names';
+import { cutLogAt, type LogCut } from './log-cut';
 import { LogPager, type LogPage, type PageLimits, type PageVisitor } from './log-pager';
 import { checkReplicatedChunk, pastShortTail, readLogChunk, type LogChunk } from './log-replica';
 import { LogWriter } from './log-writer';
@@ -95,30 +96,15 @@ export class CommitLog {
     const from = Math.max(scanFrom, min);
     const scan = segments.length > 0 ? scanLog(segments, options.segmentBytes, from, visit) : null;
     const end = scan ? scan.end : from;
-    let bytesCut = 0;
-    let segmentsDeleted = 0;
-    if (scan?.corruption) {
-      const at = segments.findIndex((s) => end >= s.base && end < s.base + options.segmentBytes);
-      const keep = at < 0 ? segments.length : at + 1;
-      if (at >= 0) {
-        bytesCut += Math.max(0, segments[at].fileBytes() - (end - segments[at].base));
-        segments[at].truncate(end - segments[at].base);
-      }
-      for (const s of segments.splice(keep)) {
-        bytesCut += s.fileBytes();
-        s.delete();
-        segmentsDeleted++;
-      }
-      fsyncDirSync(options.dir);
-    }
+    const cut = scan?.corruption ? cutLogAt(options.dir, segments, options.segmentBytes, end) : null;
     const log = new CommitLog(options, segments, end, hooks.onWritten, hooks.onFailed);
     const recovery: LogRecovery = {
       scannedFrom: from,
       end,
       records: scan?.records ?? 0,
       corruption: scan?.corruption ?? null,
-      bytesCut,
-      segmentsDeleted,
+      bytesCut: cut?.bytesCut ?? 0,
+      segmentsDeleted: cut?.segmentsDeleted ?? 0,
     };
     return { log, recovery };
   }
@@ -257,6 +243,41 @@ export class CommitLog {
     }
     this.skipShortTail();
     return this.writer.appendedEnd;
+  }
+
+  /** Resolves when every append so far is written and fdatasync'ed (rejects after an I/O failure). */
+  drain(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  /**
+   * Checks that the log may be cut back to `to`: a record (or filler) boundary in [minOffset,
+   * end], else OFFSET_OUT_OF_RANGE / INVALID_OFFSET. Returns it, moved past a segment tail too
+   * short for a filler (the same position, as for replication). Bytes still in flight cannot be
+   * checked yet: call again once drained.
+   */
+  truncationPoint(to: PhysicalOffset): PhysicalOffset {
+    const size = this.options.segmentBytes;
+    const end = this.writer.appendedEnd;
+    if (!Number.isSafeInteger(to) || to < this.minOffset || to > pastShortTail(end, size)) {
+      throw new StorageError(
+        'OFFSET_OUT_OF_RANGE',
+        `cannot truncate the log to PhysicalOffset ${to}: outside the log [${this.minOffset}, ${end}]`,
+      );
+    }
+    const at = pastShortTail(to, size);
+    if (at < this.writer.writtenEnd) this.readReplicaChunk(at, 1); // INVALID_OFFSET unless a record starts there
+    return at;
+  }
+
+  /**
+   * Cuts the log back to `to` (from truncationPoint, with nothing in flight: drain first) durably,
+   * as recovery cuts a torn tail (log-cut.ts), and moves the append position there.
+   */
+  truncateTail(to: PhysicalOffset): LogCut {
+    if (to < this.minOffset) throw this.outOfRange(to);
+    this.writer.resetTo(to);
+    return cutLogAt(this.options.dir, this.segments, this.options.segmentBytes, to);
   }
 
   /** The oldest segment unless it is the active one (the retention candidate). */

@@ -111,6 +111,21 @@ export class LogWriter {
     if (this.passSkips()) this.writeWaiters.releaseUpTo(this.writtenEnd);
   }
 
+  /**
+   * Moves every position back to `offset` (the log was cut there). Only when idle: nothing
+   * reserved, written or synced is still to come (drain first), else it throws and changes nothing.
+   */
+  resetTo(offset: number): void {
+    const busy = this.current || this.pending.length > 0 || this.writing || this.syncing;
+    if (busy || this.writeWaiters.size > 0 || this.syncWaiters.size > 0 || this.appendedEnd !== this.syncedEnd) {
+      throw new StorageError('IO_ERROR', 'the commit log cannot be cut while writes are in flight');
+    }
+    this.skips.length = 0;
+    this.dirtySegments.clear();
+    this.dirtyRequested = false;
+    this.appendedEnd = this.writtenEnd = this.syncedEnd = offset;
+  }
+
   /** Resolves with `value` once the bytes before `end` are written (ASYNC acknowledgement). */
   whenWritten<T>(end: number, value: T): Promise<T> {
     return this.wait(end, value, this.writtenEnd, this.writeWaiters);

@@ -1,4 +1,4 @@
-import { closeSync, constants, ftruncateSync, fstatSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, ftruncateSync, fstatSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { segmentName } from '../io/segment-names';
 
@@ -28,6 +28,11 @@ export class Segment {
 
   truncate(bytes: number): void {
     ftruncateSync(this.fd, bytes);
+  }
+
+  /** fdatasync: the data and the file size are on disk. */
+  sync(): void {
+    fdatasyncSync(this.fd);
   }
 
   close(): void {

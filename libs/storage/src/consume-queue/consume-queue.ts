@@ -1,6 +1,7 @@
 import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../errors';
+import { fsyncDirSync } from '../io/fsync-dir';
 import { listSegmentBases, segmentName } from '../io/segment-names';
 import { ENTRY_BYTES, readEntry, writeEntry, type CqEntry } from './cq-entry';
 
@@ -242,15 +243,22 @@ export class ConsumeQueue {
     return first.base + Math.floor(got / ENTRY_BYTES);
   }
 
+  /** Cuts the files at `next`; the next sync makes the cut durable (deleted files: at once). */
   private truncateFiles(): void {
+    let deleted = false;
     while (this.segments.length > 0 && this.segments[this.segments.length - 1].base >= this.next) {
       const s = this.segments.pop() as CqSegment;
       this.dirty.delete(s);
       closeSync(s.fd);
       unlinkSync(s.path);
+      deleted = true;
     }
     const last = this.segments[this.segments.length - 1];
-    if (last) ftruncateSync(last.fd, (this.next - last.base) * ENTRY_BYTES);
+    if (last) {
+      ftruncateSync(last.fd, (this.next - last.base) * ENTRY_BYTES);
+      this.dirty.add(last);
+    }
+    if (deleted) fsyncDirSync(this.dir);
     if (this.next <= this.min) this.min = this.next;
   }
 }

@@ -83,6 +83,12 @@ export class Dispatcher {
     this.head = 0;
   }
 
+  /** The log was cut back to `end` (drained first: nothing is pending); dispatching resumes there. */
+  resetTo(end: number): void {
+    this.dropPending();
+    this.dispatchedEnd = Math.min(this.dispatchedEnd, end);
+  }
+
   /** Writes the entries of the batch just dispatched. */
   commit(): void {
     this.queues.commitTouched();
