@@ -150,6 +150,13 @@ const REPLICATION = {
     'SYNC replication: the master has no in-sync slave to confirm the write; it is stored on the master only, send again.'),
   REPLICA_CONFIRM_TIMEOUT: entry('SLAVE_PERSISTENCE_TIMEOUT', status.UNAVAILABLE, true,
     'SYNC replication: no in-sync slave confirmed the write in time; it is stored on the master, send again.'),
+  // Failover (docs/decisions/0007-failover.md).
+  MASTER_LEASE_EXPIRED: entry('HA_NOT_AVAILABLE', status.UNAVAILABLE, true,
+    'This master has not heard from the ha-replicator within its lease and acknowledges no writes (it may have been replaced); send again.'),
+  NOT_ACTING: entry('HA_NOT_AVAILABLE', status.UNAVAILABLE, true,
+    'This ha-replicator is not the elected one; ask the acting ha-replicator.'),
+  STALE_EPOCH: entry('BAD_REQUEST', status.FAILED_PRECONDITION, false,
+    "The request carries an older epoch than this broker's; the group has a newer master."),
 };
 
 /**

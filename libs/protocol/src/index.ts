@@ -125,6 +125,21 @@ export {
   type WireReplicaReport,
 } from './broker-replication';
 export {
+  createHaControllerClient,
+  HA_CONTROLLER_PROTO,
+  HA_CONTROLLER_SERVICE,
+  loadHaControllerService,
+  type HaControllerClient,
+  type HaRole,
+  type WireAssignment,
+  type WireBrokerHeartbeat,
+  type WireBrokerHeartbeatResponse,
+  type WireGroupReplica,
+  type WireHaGroup,
+  type WireListGroupsResponse,
+  type WireReplicaState,
+} from './ha-controller';
+export {
   loadMessagingService,
   MESSAGING_SERVICE_NAME,
   okV2Status,

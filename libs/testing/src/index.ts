@@ -1,4 +1,5 @@
 // @apogee/testing: helpers for tests only (never imported by app or lib code).
+export { freePort } from './free-port';
 export { httpGet, type HttpResponse } from './http-get';
 export {
   spawnService,
