@@ -30,8 +30,31 @@ export const brokerConfigSchema = defineConfigSchema({
     type: 'string',
     default: '',
     description:
-      'Slaves (brokerId > 0) only, and required there: host:port of the master of the broker group, whose commit log ' +
-      'the slave replicates. A static stand-in until the ha-replicator assigns masters.',
+      'Slaves (brokerId > 0) without haReplicators only, and required there: host:port of the master of the broker group, ' +
+      'whose commit log the slave replicates. With haReplicators the ha-replicator assigns masters instead.',
+  },
+  haReplicators: {
+    type: 'string-list',
+    default: [],
+    description:
+      'ha-replicators (host:port) that manage this broker group: they assign master and slaves, lease the master its right ' +
+      'to acknowledge writes, and fail over. Empty: roles are fixed by brokerId and masterAddress.',
+  },
+  haHeartbeatMs: {
+    type: 'number',
+    integer: true,
+    min: 50,
+    max: 10_000,
+    default: 500,
+    description: 'With haReplicators: how often the broker reports to them (and renews its lease as master).',
+  },
+  serviceAddress: {
+    type: 'string',
+    default: '',
+    description:
+      "host:port clients reach the broker group at, shared by its replicas: the group's master also listens there and " +
+      'registers it as its address, so clients follow a failover without a new route (a virtual address on one host; ' +
+      'in Kubernetes a Service that selects the master). Empty: clients use each master\'s own advertised address.',
   },
   nameservers: {
     type: 'string-list',
@@ -190,6 +213,14 @@ export function validateBrokerConfig(config: BrokerConfig): void {
   checkField('clusterName', () => validateClusterName(config.clusterName));
   checkField('brokerName', () => validateBrokerName(config.brokerName));
   if (config.advertisedAddress !== '') checkField('advertisedAddress', () => parseBrokerAddress(config.advertisedAddress));
+  if (config.serviceAddress !== '') checkField('serviceAddress', () => parseBrokerAddress(config.serviceAddress));
+  config.haReplicators.forEach((address, i) => checkField(`haReplicators[${i}]`, () => parseBrokerAddress(address)));
+  if (config.haReplicators.length > 0) {
+    if (config.masterAddress !== '') {
+      throw new ConfigError('config: "masterAddress" is set with haReplicators; the ha-replicator assigns masters, remove it');
+    }
+    return checkRest(config);
+  }
   if (config.brokerId > 0 && config.masterAddress === '') {
     throw new ConfigError(
       `config: brokerId ${config.brokerId} is a slave and needs "masterAddress" (host:port of its master, broker id 0)`,
@@ -199,6 +230,10 @@ export function validateBrokerConfig(config: BrokerConfig): void {
     throw new ConfigError('config: "masterAddress" is set but brokerId is 0 (the master); set brokerId to 1 or more for a slave');
   }
   if (config.masterAddress !== '') checkField('masterAddress', () => parseBrokerAddress(config.masterAddress));
+  checkRest(config);
+}
+
+function checkRest(config: BrokerConfig): void {
   config.nameservers.forEach((address, i) => checkField(`nameservers[${i}]`, () => parseBrokerAddress(address)));
   const duplicate = config.nameservers.find((address, i) => config.nameservers.indexOf(address) !== i);
   if (duplicate !== undefined) {

@@ -26,6 +26,10 @@ import { ReplicaFollower } from './replication/replica-follower';
 import { createReplicationService, type ReplicationService } from './replication/replication-service';
 import type { RegistrarTiming } from './registration/nameserver-registrar';
 import { TIMER_CHECKPOINT_TABLE, TimerStore } from './timer/timer-store';
+import { BrokerRole } from './ha/broker-role';
+import { EpochHistory } from './ha/epoch-history';
+import { HaAgent } from './ha/ha-agent';
+import { RoleRunner } from './ha/role-runner';
 import { TRANSACTION_TABLE, TransactionStore, type PendingTransaction } from './transaction/transaction-store';
 
 export interface BrokerDeps {
@@ -55,9 +59,12 @@ export interface RunningBroker extends RunningService {
  * servers (and the messaging service's nameserver channels), stops the timer and the transaction
  * checks, then flushes and
  * closes the store, then the metadata (which holds the POP offsets and in-flight records).
- * A slave (brokerId > 0) follows its master's commit log (replication/replica-follower.ts), refuses
- * producer writes (NOT_MASTER) and does not fire timers or check transactions (its master does;
- * the results arrive replicated); a master serves apogee.broker.v1.Replication to its slaves.
+ * A slave follows its master's commit log (replication/replica-follower.ts), refuses producer
+ * writes (NOT_MASTER) and does not fire timers or check transactions (its master does; the
+ * results arrive replicated); a master serves apogee.broker.v1.Replication to its slaves. Without
+ * haReplicators the role is fixed by brokerId (0: master) and masterAddress; with them the broker
+ * starts as STANDBY and the acting ha-replicator assigns its role, leases it mastership and fails
+ * over (ha/: BrokerRole, RoleRunner, HaAgent; docs/decisions/0007-failover.md).
  * Integration tests call it in-process with grpcPort and metricsPort 0.
  */
 export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
@@ -73,9 +80,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   let timer: TimerStore | undefined;
   let transactions: TransactionStore | undefined;
   let replication: ReplicationService | undefined;
-  let follower: ReplicaFollower | undefined;
-  const masterAddress = config.brokerId > 0 ? config.masterAddress : undefined;
-  let registration: ReturnType<typeof startBrokerRegistration>;
+  let runner: RoleRunner | undefined;
+  let agent: HaAgent | undefined;
+  const haControlled = config.haReplicators.length > 0;
+  let registration: ReturnType<typeof startBrokerRegistration> | undefined;
   const routes = createRouteSource(config.nameservers, logger.child({ component: 'messaging' }));
   try {
     metadata = await openBrokerMetadata(config, logger);
@@ -88,7 +96,14 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       deadLetters: new DeadLetterQueue(store, metadata.topics),
       stateDurability: config.flushMode === 'SYNC' ? 'sync' : 'written',
     });
-    const advertisedAddress = (): string => advertisedAddressOf(config, boundPort);
+    const ownAddress = (): string => advertisedAddressOf(config, boundPort);
+    const epochs = await EpochHistory.open(metadata.store);
+    const role = new BrokerRole(
+      { brokerName: config.brokerName, haControlled, clock: systemClock },
+      { role: 'STANDBY', routeBrokerId: config.brokerId },
+    );
+    /** Where clients reach this broker: the group's service address while it is master there. */
+    const advertisedAddress = (): string => (role.isMaster && config.serviceAddress !== '' ? config.serviceAddress : ownAddress());
     timer = await TimerStore.open({
       dir: path.join(config.dataDir, 'timer'),
       store,
@@ -96,7 +111,6 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
       logger: logger.child({ component: 'timer' }),
     });
-    if (masterAddress === undefined) timer.start(); // a slave's timers fire on its master (their messages arrive replicated)
     transactions = new TransactionStore({
       store,
       table: await metadata.store.table<PendingTransaction>(TRANSACTION_TABLE),
@@ -116,11 +130,17 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     };
     const consumerHandlers = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger, route: routeDeps });
     consumer = consumerHandlers;
-    const syncReplication = masterAddress === undefined && config.replicationMode === 'SYNC';
+    const syncReplication = config.replicationMode === 'SYNC';
     replication = createReplicationService({
       store,
       brokerName: config.brokerName,
-      masterAddress,
+      role: {
+        replicaRefusal: () => (role.isMaster ? undefined : role.writeRefusal('Replicate')),
+        get epoch() {
+          return epochs.lastEpoch;
+        },
+        endOffsetOf: (epoch) => epochs.endOffsetOf(epoch, store.maxPhysicalOffset),
+      },
       clock: systemClock,
       logger,
       inSync: { inSyncMaxLagBytes: config.inSyncMaxLagBytes, degradeToAsync: config.syncDegradeToAsync },
@@ -139,12 +159,12 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       onClientTermination: (clientId) => void consumerHandlers.releaseClient(clientId), // never rejects
       timer: { store: timer, maxDelayMs: config.timerMaxDelayMs },
       transactions,
+      writeGate: role,
       replicated: syncReplication
         ? { wait: (end) => replicas.waitReplicated(end, { synced }, config.syncReplicaTimeoutMs), logEnd: () => store.maxPhysicalOffset }
         : undefined,
     });
     const checker = messaging;
-    if (masterAddress === undefined) transactions.start((check) => checker.checkTransaction(check));
     const admin = createBrokerAdminService(metadata, { store, consumption, clock: systemClock }, logger);
     dispatch = createDispatchService({
       store,
@@ -153,36 +173,73 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
       logger,
     });
-    if (masterAddress !== undefined) {
-      follower = new ReplicaFollower({
-        store,
-        masterAddress,
-        brokerName: config.brokerName,
-        brokerId: config.brokerId,
-        address: advertisedAddress,
-        logger,
-      });
-    }
-    const slave = follower;
-    createReplicationMetrics(
-      registry,
-      slave === undefined
-        ? {
-            lags: () => replicas.lags(),
-            inSyncReplicas: () => replicas.inSyncReplicas().length,
-            syncWaits: () => replicas.syncWaits,
-          }
-        : { masterLagBytes: () => slave.lagBytes },
-    );
+    createReplicationMetrics(registry, {
+      lags: () => replicas.lags(),
+      inSyncReplicas: () => replicas.inSyncReplicas().length,
+      syncWaits: () => replicas.syncWaits,
+      masterLagBytes: () => runner?.currentFollower?.lagBytes ?? 0,
+    });
     const services = [admin, dispatch.registration, replication.registration, messaging.registration];
     service = await startService({ config, logger, registry, services });
     boundPort = service.grpcPort;
-    follower?.start();
     const { topics } = metadata;
     const timing = deps.registrationTiming;
-    registration = startBrokerRegistration({ config, boundPort: service.grpcPort, topics, metrics, logger, timing });
+    const identity = (): { brokerId: number; address: string } => ({ brokerId: role.state.routeBrokerId, address: advertisedAddress() });
+    const roleRunner: RoleRunner = new RoleRunner({
+      role,
+      epochs,
+      store,
+      timer,
+      transactions,
+      checkTransaction: (check) => checker.checkTransaction(check),
+      follower: (masterAddress, routeBrokerId): ReplicaFollower =>
+        new ReplicaFollower({
+          store,
+          masterAddress,
+          brokerName: config.brokerName,
+          brokerId: routeBrokerId,
+          address: ownAddress,
+          logger,
+          lastEpoch: () => epochs.lastEpoch,
+          truncate: (to): Promise<void> => roleRunner.truncate(to),
+        }),
+      service,
+      serviceAddress: config.serviceAddress,
+      reregister: () => {
+        registration ??= startBrokerRegistration({ config, boundPort, topics, metrics, logger, timing, identity });
+        registration.refresh();
+      },
+      logger,
+    });
+    runner = roleRunner;
+    if (haControlled) {
+      agent = new HaAgent({
+        haReplicators: config.haReplicators,
+        heartbeatMs: config.haHeartbeatMs,
+        clusterName: config.clusterName,
+        brokerName: config.brokerName,
+        replicaId: config.brokerId,
+        replicationMode: config.replicationMode,
+        address: ownAddress,
+        role,
+        epochs,
+        store,
+        replicas,
+        runner: roleRunner,
+        clock: systemClock,
+        logger,
+      });
+      agent.start();
+    } else if (config.brokerId === 0) {
+      await roleRunner.becomeMaster(0);
+    } else {
+      await roleRunner.becomeSlave(config.masterAddress, config.brokerId, 0, -1);
+    }
+    registration ??= startBrokerRegistration({ config, boundPort, topics, metrics, logger, timing, identity: haControlled ? identity : undefined });
   } catch (err) {
-    await follower?.stop();
+    await agent?.stop();
+    await runner?.stop();
+    await registration?.stop();
     consumer?.close();
     dispatch?.close();
     replication?.close();
@@ -201,18 +258,21 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const consumerHandlers = consumer;
   const dispatchService = dispatch;
   const replicationService = replication;
-  const replicaFollower = follower;
+  const haAgent = agent;
+  const roleRunner = runner as RoleRunner;
+  const registered = registration;
   const timerStore = timer;
   const transactionStore = transactions;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       try {
-        await registration.stop(); // leave the routes first, while still serving
+        await haAgent?.stop(); // no more role changes
+        await registered.stop(); // leave the routes first, while still serving
         consumerHandlers.close(); // long polls answer now instead of holding up the shutdown
         dispatchService.close(); // Follow streams end (OK) so the server can shut down
         replicationService.close(); // likewise the streams to replicas
-        await replicaFollower?.stop(); // before the store: a chunk being applied appends to it
+        await roleRunner.stop(); // before the store: a chunk being applied appends to it
         await serving.stop();
         messagingService.close();
         routes.close();
@@ -222,7 +282,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         await closeStores(store, metadata, logger);
       }
     })());
-  return { ...serving, advertisedAddress: registration.address, stop };
+  return { ...serving, advertisedAddress: registered.address, stop };
 }
 
 /** Closes the message store, then the metadata (also when the store fails to close). */

@@ -10,6 +10,7 @@ describeAppProcess('broker', {
     'store recovered',
     'metadata opened',
     'listening',
+    'now master of the broker group',
     'no nameservers configured',
     'shutting down',
     'stopped',

@@ -32,6 +32,8 @@ export interface WireReplicaHello {
   segment_bytes?: WireInt64;
   /** host:port the slave is reached at. */
   address?: string;
+  /** The last epoch of the slave's epoch history (0 without an ha-replicator). */
+  last_epoch?: WireInt64;
 }
 
 export interface WireReplicaProgress {
@@ -52,6 +54,8 @@ export interface WireLogChunk {
   bytes?: Buffer;
   master_max_offset?: WireInt64;
   master_time_ms?: WireInt64;
+  /** The slave must cut its log back to from_offset and reconnect (the stream's only chunk). */
+  truncate?: boolean;
 }
 
 /** The Replication service constructor (its `.service` is the definition a server adds); loaded once per proto dir. */

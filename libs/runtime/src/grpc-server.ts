@@ -28,6 +28,10 @@ export interface GrpcServer {
   address: string;
   /** Marks every service NOT_SERVING, then tryShutdown, then forceShutdown after the grace period. */
   stop(): Promise<void>;
+  /** Serves the same services on one more host:port as well (a broker group's service address); rejects if it cannot bind. */
+  listenAlso(address: string): Promise<void>;
+  /** Stops listening on an address added with listenAlso and cancels the calls that came in through it. */
+  stopListening(address: string): void;
 }
 
 const DEFAULT_SERVER_OPTIONS: grpc.ServerOptions = {
@@ -65,7 +69,21 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     });
     return stopped;
   };
-  return { server, health, port, address: formatHostPort(options.host, port), stop };
+  const extra = new Set<string>();
+  const listenAlso = (address: string): Promise<void> =>
+    new Promise((resolve, reject) =>
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err) => {
+        if (err) return reject(new Error(`grpc: cannot listen on ${address}: ${err.message}`, { cause: err }));
+        extra.add(address);
+        resolve();
+      }),
+    );
+  const stopListening = (address: string): void => {
+    if (!extra.delete(address)) return;
+    server.drain(address, 0); // GOAWAY now: clients reconnect, and reach whoever listens there next
+    server.unbind(address);
+  };
+  return { server, health, port, address: formatHostPort(options.host, port), stop, listenAlso, stopListening };
 }
 
 function statusMap(names: readonly string[], status: 'SERVING'): ServingStatusMap {

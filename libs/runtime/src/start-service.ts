@@ -26,6 +26,10 @@ export interface RunningService {
   registry: Registry;
   /** Stops gRPC (health NOT_SERVING, drain, cancel after the grace period), then /metrics. Idempotent. */
   stop(): Promise<void>;
+  /** Serves gRPC on one more host:port too (GrpcServer.listenAlso). */
+  listenAlso(address: string): Promise<void>;
+  /** Stops serving on an address added with listenAlso. */
+  stopListening(address: string): void;
 }
 
 /** Starts the gRPC server (with grpc.health.v1) and the /metrics server, then logs 'listening'. */
@@ -62,5 +66,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     health: grpc.health,
     registry,
     stop,
+    listenAlso: grpc.listenAlso,
+    stopListening: grpc.stopListening,
   };
 }

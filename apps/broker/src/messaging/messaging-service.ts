@@ -32,7 +32,7 @@ import { queryRouteHandler } from './query-route.handler';
 import { QueuePicker } from './queue-picker';
 import { createRouteSource, type RouteSource } from './route-source';
 import { recallMessageHandler } from './recall-message.handler';
-import { sendMessageHandler } from './send-message.handler';
+import { sendMessageHandler, type WriteGate } from './send-message.handler';
 import { telemetryHandler } from './telemetry.handler';
 import { v2UnaryCall, type V2UnaryHandler } from './v2-unary';
 
@@ -57,6 +57,8 @@ export interface MessagingServiceDeps {
   readonly routes?: RouteSource;
   /** The broker's timer store: DELAY sends are accepted and RecallMessage served; absent: UNSUPPORTED. */
   readonly timer?: { readonly store: Pick<TimerStore, 'recall' | 'noteSent'>; readonly maxDelayMs: number };
+  /** Whether writes are taken now (ha/broker-role.ts); absent: the role fixed by config.brokerId and masterAddress. */
+  readonly writeGate?: WriteGate;
   /** The broker's transaction store: TRANSACTION sends are accepted and EndTransaction served; absent: UNSUPPORTED. */
   readonly transactions?: Pick<TransactionStore, 'recordHalf' | 'end'>;
   /**
@@ -87,15 +89,15 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
   const ownsRoutes = deps.routes === undefined;
   const routes = deps.routes ?? createRouteSource(config.nameservers, log);
   const timerDeps = deps.timer;
-  const slaveOf =
-    config.brokerId > 0 ? { brokerName: config.brokerName, masterAddress: config.masterAddress ?? '(masterAddress not set)' } : undefined;
-  /** On a slave, a write RPC answers NOT_MASTER instead of running. */
-  const writeRpc = <Req, Res>(method: string, handle: V2UnaryHandler<Req, Res>): V2UnaryHandler<Req, Res> =>
-    slaveOf === undefined
-      ? handle
-      : () => {
-          throw notMasterError(method, slaveOf.brokerName, slaveOf.masterAddress);
-        };
+  const writeGate = deps.writeGate ?? configuredRole(config);
+  /** While writes are refused (a slave, a master without its lease), a write RPC answers the refusal instead of running. */
+  const writeRpc =
+    <Req, Res>(method: string, handle: V2UnaryHandler<Req, Res>): V2UnaryHandler<Req, Res> =>
+    (request, context) => {
+      const refused = writeGate.writeRefusal(method);
+      if (refused !== undefined) throw refused;
+      return handle(request, context);
+    };
   const forwarder = config.nameservers.length > 0 ? new BrokerForwarder({ brokerName: config.brokerName }) : undefined;
   const fifo =
     forwarder === undefined ? undefined : new FifoRouter(new FifoOwners({ routes, brokerName: config.brokerName, clock }), forwarder);
@@ -142,7 +144,7 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
               },
         transactions: deps.transactions,
         fifo,
-        slaveOf,
+        writeGate,
         replicated: deps.replicated?.wait,
       }),
     ),
@@ -181,4 +183,11 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
       if (ownsRoutes) routes.close();
     },
   };
+}
+
+/** A slave by configuration (broker id > 0) refuses every write with NOT_MASTER; a master takes them. */
+function configuredRole(config: MessagingServiceDeps['config']): WriteGate {
+  if (config.brokerId === 0) return { writeRefusal: () => undefined };
+  const master = config.masterAddress ?? '(masterAddress not set)';
+  return { writeRefusal: (what) => notMasterError(what, config.brokerName, master) };
 }

@@ -30,7 +30,10 @@
  * entries answer the client. A call forwarded by another broker is stored here, in the queue the
  * forwarder named, and never forwarded again.
  *
- * A slave (`slaveOf`) stores nothing: every entry is NOT_MASTER (v2 HA_NOT_AVAILABLE) naming the master.
+ * A broker that may not take writes now (`writeGate`: a slave, a standby, a master without its lease)
+ * stores nothing: every entry gets the refusal (NOT_MASTER naming the master, MASTER_LEASE_EXPIRED:
+ * v2 HA_NOT_AVAILABLE). The gate is asked again before answering: a master whose lease ended while
+ * the messages were being stored answers the refusal instead of OK (fencing; the client sends again).
  *
  * SYNC replication (`replicated`, a master with replicationMode SYNC): the OK entries stored here
  * answer only once an in-sync slave confirmed the end of the request's last stored record
@@ -44,7 +47,6 @@ import type { MessageType, TopicConfig } from '@apogee/routing';
 import type { AppendResult, MessageInput, MessageStore } from '@apogee/storage';
 import type { TopicRegistry } from '../metadata/topic-registry';
 import { assertMessageType } from '../metadata/topic-checks';
-import { notMasterError } from '../replication/slave-writes';
 import { encodeRecallHandle } from '../timer/recall-handle';
 import { delayedInputOf } from '../timer/timer-message';
 import { halfInputOf } from '../transaction/half-message';
@@ -72,7 +74,8 @@ export interface SendMessageDeps {
   /** Set when the broker knows nameservers: FIFO message groups go to their owner broker (fifo-router.ts). */
   readonly fifo?: Pick<FifoRouter, 'decide' | 'forwardAll'>;
   /** Set on a slave: every message is refused with NOT_MASTER naming the master (replication/slave-writes.ts). */
-  readonly slaveOf?: { readonly brokerName: string; readonly masterAddress: string };
+  /** Why writes are refused now (ha/broker-role.ts), or undefined; absent: always accepted. */
+  readonly writeGate?: WriteGate;
   /** Set on a SYNC-replicating master: resolves once a slave confirmed the log up to `end` (rejects: not confirmed). */
   readonly replicated?: (end: number) => Promise<void>;
 }
@@ -115,6 +118,11 @@ type Outcome =
   | { readonly kind: 'forwarded'; readonly entry: SendResultEntry }
   | Failed;
 
+/** Whether the broker may take (and acknowledge) writes now. */
+export interface WriteGate {
+  writeRefusal(what: string): ApogeeError | undefined;
+}
+
 export function sendMessageHandler(deps: SendMessageDeps) {
   return async (request: WireSendMessageRequest, context?: V2CallContext): Promise<WireSendMessageResponse> => {
     const messages = request.messages ?? [];
@@ -122,10 +130,8 @@ export function sendMessageHandler(deps: SendMessageDeps) {
       throw new ApogeeError('MESSAGE_CORRUPTED', 'SendMessage carries no messages; send at least one');
     }
     const ids = messages.map((m) => m.system_properties?.message_id ?? '');
-    if (deps.slaveOf !== undefined) {
-      const error = notMasterError('SendMessage', deps.slaveOf.brokerName, deps.slaveOf.masterAddress);
-      return answer(ids, ids.map(() => ({ kind: 'failed', error })));
-    }
+    const refused = deps.writeGate?.writeRefusal('SendMessage');
+    if (refused !== undefined) return answer(ids, ids.map(() => ({ kind: 'failed', error: refused })));
     const topicNames = new Set(messages.map((m) => m.topic?.name ?? ''));
     if (topicNames.size > 1) {
       const error = new ApogeeError(
@@ -147,7 +153,9 @@ export function sendMessageHandler(deps: SendMessageDeps) {
     const accepted = await withTopics(deps, checked);
     const placed = await placeFifo(deps.fifo, messages, accepted, isForwardedCall(context?.metadata));
     const [stored, forwarded] = await Promise.all([appendAll(deps, placed, now), forwardAll(deps.fifo, placed, context)]);
-    return answer(ids, placed.map((_, i) => forwarded.get(i) ?? stored[i]));
+    const fenced = deps.writeGate?.writeRefusal('SendMessage');
+    const outcome = (o: Outcome): Outcome => (fenced !== undefined && o.kind === 'ok' ? { kind: 'failed', error: fenced } : o);
+    return answer(ids, placed.map((_, i) => forwarded.get(i) ?? outcome(stored[i])));
   };
 }
 

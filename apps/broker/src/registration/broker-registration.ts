@@ -20,6 +20,11 @@ export interface BrokerRegistrationOptions {
   readonly metrics: RegistrationMetrics;
   readonly logger: Logger;
   readonly timing?: RegistrarTiming;
+  /**
+   * Who the broker is in the routes now, when its role can change (ha/role-runner.ts): id, role and
+   * the address clients reach it at. Absent: config.brokerId, its role, the advertised address.
+   */
+  readonly identity?: () => { readonly brokerId: number; readonly address: string };
 }
 
 /**
@@ -27,17 +32,26 @@ export interface BrokerRegistrationOptions {
  * topic in the registry) with every configured nameserver, re-registering on topic changes.
  * Call once the gRPC server listens; `stop` unregisters (bounded wait) and stops every timer.
  */
-export function startBrokerRegistration(options: BrokerRegistrationOptions): { address: string; stop(): Promise<void> } {
+export function startBrokerRegistration(options: BrokerRegistrationOptions): {
+  address: string;
+  /** The identity changed: register again (the old identity is unregistered once the new one is in). */
+  refresh(): void;
+  stop(): Promise<void>;
+} {
   const { config, topics } = options;
   const address = advertisedAddressOf(config, options.boundPort);
-  const registration = (): NameServerRegistration => ({
-    clusterName: config.clusterName,
-    brokerName: config.brokerName,
-    brokerId: config.brokerId,
-    address,
-    role: roleOf(config.brokerId),
-    topics: topics.list(),
-  });
+  const identity = options.identity ?? (() => ({ brokerId: config.brokerId, address }));
+  const registration = (): NameServerRegistration => {
+    const { brokerId, address: registered } = identity();
+    return {
+      clusterName: config.clusterName,
+      brokerName: config.brokerName,
+      brokerId,
+      address: registered,
+      role: roleOf(brokerId),
+      topics: topics.list(),
+    };
+  };
   const registrar = new NameServerRegistrar({
     nameservers: config.nameservers,
     registration,
@@ -49,6 +63,7 @@ export function startBrokerRegistration(options: BrokerRegistrationOptions): { a
   registrar.start();
   return {
     address,
+    refresh: () => registrar.topicsChanged(),
     stop: () => {
       unsubscribe();
       return registrar.stop();

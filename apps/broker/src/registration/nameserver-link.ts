@@ -48,6 +48,8 @@ export class NameServerLink {
   private mayBeKnown = false;
   private failures = 0;
   private closed = false;
+  /** The id and address last registered: unregistered once a registration under another one succeeds. */
+  private registeredAs: { brokerId: number; address: string } | undefined;
 
   constructor(private readonly options: NameServerLinkOptions) {
     options.metrics.nameserverRegistered.set(this.labels, 0);
@@ -122,6 +124,7 @@ export class NameServerLink {
       return;
     }
     this.mayBeKnown = true;
+    await this.forgetPreviousIdentity(registration);
     if (this.state === 'stopped') return;
     const intervalMs = timing.heartbeatIntervalMs > 0 ? timing.heartbeatIntervalMs : DEFAULT_HEARTBEAT_INTERVAL_MS;
     const fields = { topics: registration.topics.length, heartbeatIntervalMs: intervalMs, failedAttempts: this.failures };
@@ -132,6 +135,25 @@ export class NameServerLink {
     this.options.metrics.registrations.inc(this.labels);
     this.options.metrics.nameserverRegistered.set(this.labels, 1);
     this.schedule(intervalMs, () => this.run(() => this.heartbeat(intervalMs)));
+  }
+
+  /**
+   * The broker registered under another id or address before (its role changed: a slave
+   * promoted registers as 0): remove that entry now rather than at its eviction. A failure is
+   * logged; the nameserver evicts the entry in time. A former master's entry (id 0) is left
+   * alone: the next master's registration replaces it, and may already have (with a shared
+   * serviceAddress, the very same id and address).
+   */
+  private async forgetPreviousIdentity(now: NameServerRegistration): Promise<void> {
+    const before = this.registeredAs;
+    this.registeredAs = { brokerId: now.brokerId, address: now.address };
+    if (before === undefined || before.brokerId === 0 || (before.brokerId === now.brokerId && before.address === now.address)) return;
+    try {
+      await this.options.client.unregister({ brokerName: now.brokerName, ...before });
+      this.options.logger.info({ from: before, to: this.registeredAs }, 're-registered under a new id or address');
+    } catch (err) {
+      this.options.logger.warn({ from: before, error: errorText(err) }, 'unregistering the previous id failed; the nameserver will evict it');
+    }
   }
 
   private async heartbeat(intervalMs: number): Promise<void> {

@@ -11,6 +11,9 @@
  * - A master silent for `idleTimeoutMs` (it heartbeats every second) is taken for dead: the
  *   stream is cancelled and re-opened.
  * - One log line per connect and per disconnect, none per chunk.
+ * - The hello names the slave's last epoch; a master whose newer epoch began before the slave's
+ *   log end answers `truncate` (replication.proto): the slave cuts its log back through
+ *   `truncate` (MessageStore.truncateTail and the epoch history) and reconnects at once.
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import {
@@ -40,6 +43,10 @@ export interface ReplicaFollowerOptions {
   readonly logger: Logger;
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
   readonly idleTimeoutMs?: number;
+  /** The last epoch of the slave's history (0 without an ha-replicator). */
+  readonly lastEpoch?: () => number;
+  /** Cuts the slave's log back to `to` (the master said it never had what follows). */
+  readonly truncate?: (to: number) => Promise<void>;
 }
 
 export const DEFAULT_RETRY = { initialMs: 100, maxMs: 2_000 };
@@ -121,6 +128,7 @@ export class ReplicaFollower {
           from_offset: from,
           segment_bytes: store.segmentBytes,
           address: this.options.address(),
+          last_epoch: this.options.lastEpoch?.() ?? 0,
         },
       });
       touch();
@@ -131,6 +139,11 @@ export class ReplicaFollower {
           this.connected = true;
           this.warnedUnreachable = false;
           this.logger.info({ fromOffset: from, masterMaxOffset: Number(chunk.master_max_offset ?? 0) }, 'connected to master');
+        }
+        if (chunk.truncate === true) {
+          await this.truncate(Number(chunk.from_offset ?? 0));
+          received = true; // reconnect at once, not after a back-off
+          break;
         }
         await this.apply(chunk);
         stream.write({ progress: { written_offset: store.maxPhysicalOffset, synced_offset: store.syncedPhysicalOffset } });
@@ -145,6 +158,15 @@ export class ReplicaFollower {
     this.logDisconnect(received, failure);
     this.connected = false;
     return received;
+  }
+
+  private async truncate(to: number): Promise<void> {
+    const { store } = this.options;
+    if (this.options.truncate === undefined) {
+      throw new Error(`the master asks to cut this slave's log back to ${to}, and this slave cannot truncate`);
+    }
+    this.logger.warn({ from: store.maxPhysicalOffset, to, bytes: store.maxPhysicalOffset - to }, 'truncating a log tail the master never had');
+    await this.options.truncate(to);
   }
 
   private async apply(chunk: WireLogChunk): Promise<void> {

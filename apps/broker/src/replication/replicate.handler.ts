@@ -43,11 +43,21 @@ export interface ReplicationSourceStore {
   readonly segmentBytes: number;
 }
 
+/** The broker's role as replication sees it (start-broker.ts builds it from BrokerRole and the EpochHistory). */
+export interface ReplicationSourceRole {
+  /** Why replicas are refused now (this broker is not the master: no chained replication), or undefined. */
+  replicaRefusal(): ApogeeError | undefined;
+  /** The master's current epoch (0 without an ha-replicator). */
+  readonly epoch: number;
+  /** Where `epoch` ended in the master's history: the start of its next epoch, else the log end. */
+  endOffsetOf(epoch: number): number;
+}
+
 export interface ReplicateDeps {
   readonly store: ReplicationSourceStore;
   readonly brokerName: string;
-  /** Set on a slave: every replica is refused (no chained replication). */
-  readonly masterAddress?: string;
+  /** Absent: always a master at epoch 0. */
+  readonly role?: ReplicationSourceRole;
   readonly replicas: ReplicaSet;
   readonly waiter: WriteWaiter;
   readonly now: () => number;
@@ -88,7 +98,13 @@ export function replicateHandler(deps: ReplicateDeps): (call: ReplicateStream) =
     call.once('data', (first: WireReplicaReport) => {
       let from: number;
       try {
-        from = checkHello(deps, first.hello);
+        const start = checkHello(deps, first.hello);
+        if ('truncateTo' in start) {
+          tellToTruncate(deps, call, first.hello as WireReplicaHello, start.truncateTo);
+          finish();
+          return;
+        }
+        from = start.from;
       } catch (err) {
         finish(err);
         return;
@@ -110,14 +126,17 @@ export function replicateHandler(deps: ReplicateDeps): (call: ReplicateStream) =
   };
 }
 
-/** The offset to stream from, or the refusal of the hello. */
-function checkHello(deps: ReplicateDeps, hello: WireReplicaHello | undefined): number {
-  if (deps.masterAddress !== undefined) {
-    throw new ApogeeError(
-      'NOT_MASTER',
-      `This broker is a slave of ${JSON.stringify(deps.brokerName)}; replicate from its master at ${deps.masterAddress}`,
-    );
-  }
+/** The one chunk to a replica with a tail this master never had: cut back to `to`, then reconnect. */
+function tellToTruncate(deps: ReplicateDeps, call: ReplicateStream, hello: WireReplicaHello, to: number): void {
+  const fields = { replica: hello.broker_id ?? 0, address: hello.address ?? '', from: Number(hello.from_offset ?? 0), to };
+  deps.logger.warn(fields, "replica's log goes past where its epoch ended here; telling it to truncate");
+  call.write({ from_offset: to, truncate: true, master_max_offset: deps.store.maxPhysicalOffset, master_time_ms: deps.now() });
+}
+
+/** Where to stream from, where the replica must cut its log back to first, or the refusal of the hello. */
+function checkHello(deps: ReplicateDeps, hello: WireReplicaHello | undefined): { from: number } | { truncateTo: number } {
+  const refusal = deps.role?.replicaRefusal();
+  if (refusal !== undefined) throw refusal;
   if (hello === undefined) {
     throw new ApogeeError('BAD_REQUEST', 'The first report of a Replicate stream must be a hello');
   }
@@ -146,6 +165,18 @@ function checkHello(deps: ReplicateDeps, hello: WireReplicaHello | undefined): n
   if (!Number.isSafeInteger(from) || from < 0) {
     throw new ApogeeError('BAD_REQUEST', `Replica ${id}: from_offset ${String(hello.from_offset)} is not an offset`);
   }
+  const replicaEpoch = Number(hello.last_epoch ?? 0);
+  const epoch = deps.role?.epoch ?? 0;
+  if (replicaEpoch > epoch) {
+    throw new ApogeeError(
+      'STALE_EPOCH',
+      `Replica ${id} refused: it knows epoch ${replicaEpoch}, this master only ${epoch}; it follows a newer master`,
+    );
+  }
+  if (replicaEpoch < epoch && deps.role !== undefined) {
+    const epochEnd = Math.min(deps.role.endOffsetOf(replicaEpoch), end);
+    if (from > epochEnd) return { truncateTo: epochEnd };
+  }
   if (from > end) {
     throw new ApogeeError(
       'REPLICA_AHEAD_OF_MASTER',
@@ -153,7 +184,7 @@ function checkHello(deps: ReplicateDeps, hello: WireReplicaHello | undefined): n
         `the slave holds ${from - end} bytes the master never had and must truncate them first`,
     );
   }
-  return from;
+  return { from };
 }
 
 async function streamLog(deps: ReplicateDeps, call: ReplicateStream, from: number, stop: AbortSignal): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * apogee.broker.v1.Replication (proto/apogee/broker/v1/replication.proto) on the master: the
  * Replicate handler (replicate.handler.ts) over the broker's message store, and the ReplicaSet
- * of connected slaves (lag metrics, the in-sync set SYNC replication waits on). On a slave the service refuses every replica (NOT_MASTER).
+ * of connected slaves (lag metrics, the in-sync set SYNC replication waits on). A broker that is not
+ * the master refuses every replica (its role's replicaRefusal, NOT_MASTER).
  * close() ends every stream (with OK) so the gRPC server can shut down; call it before stopping
  * the server.
  */
@@ -11,13 +12,13 @@ import type { Clock, GrpcServiceRegistration, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { WriteWaiter } from '../dispatch/write-waiter';
 import { ReplicaSet, type InSyncOptions } from './replica-set';
-import { replicateHandler, type ReplicationSourceStore } from './replicate.handler';
+import { replicateHandler, type ReplicationSourceRole, type ReplicationSourceStore } from './replicate.handler';
 
 export interface ReplicationServiceDeps {
   readonly store: ReplicationSourceStore & Pick<MessageStore, 'onDispatch'>;
   readonly brokerName: string;
-  /** Set on a slave (brokerId > 0): replicas are refused. */
-  readonly masterAddress?: string;
+  /** Whether replicas are served now, and the epochs (replicate.handler.ts); absent: always a master at epoch 0. */
+  readonly role?: ReplicationSourceRole;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Heartbeat period of caught-up streams (default 1 s; tests shorten it). */
@@ -49,7 +50,7 @@ export function createReplicationService(deps: ReplicationServiceDeps): Replicat
     Replicate: replicateHandler({
       store,
       brokerName: deps.brokerName,
-      masterAddress: deps.masterAddress,
+      role: deps.role,
       replicas,
       waiter,
       now,

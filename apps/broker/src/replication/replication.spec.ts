@@ -5,6 +5,7 @@ import type { MessageStore } from '@apogee/storage';
 import { waitFor } from '@apogee/testing';
 import { ReplicaFollower, type ReplicaStore } from './replica-follower';
 import { createReplicationService, type ReplicationService } from './replication-service';
+import { notMasterError } from './slave-writes';
 
 const logger = createLogger({ app: 'broker', level: 'silent' });
 const SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -149,7 +150,11 @@ describe('replication (master service and slave follower, fake stores)', () => {
     const slaveService = createReplicationService({
       store: master,
       brokerName: 'b1',
-      masterAddress: 'm:1',
+      role: {
+        replicaRefusal: () => notMasterError('Replicate', 'b1', 'm:1'),
+        epoch: 0,
+        endOffsetOf: () => 0,
+      },
       clock: { now: Date.now },
       logger,
     });

@@ -90,6 +90,8 @@ export class TimerStore {
   private ingestQueued = false;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
+  /** Not started, or paused (the broker is not master): nothing is ingested or fired. */
+  private paused = true;
 
   private constructor(
     private readonly options: TimerStoreOptions,
@@ -131,8 +133,10 @@ export class TimerStore {
     return timer;
   }
 
-  /** Follows the system topic and fires due timers every tick until close(). */
+  /** Follows the system topic and fires due timers every tick until pause() or close(). */
   start(): void {
+    if (!this.paused || this.closed) return;
+    this.paused = false;
     this.unsubscribe = this.options.store.onDispatch((info) => {
       if (info.topic === TIMER_TOPIC) this.scheduleIngest();
     });
@@ -176,6 +180,22 @@ export class TimerStore {
     return this.serially(() => this.recallNow(handle));
   }
 
+  /**
+   * Stops ingesting and firing (the broker stopped being master: its new master fires), waits for
+   * the running step and persists the fired-up-to checkpoint; start() resumes. Clears what the
+   * send path told of: a master fires it after ingesting the replicated records.
+   */
+  async pause(): Promise<void> {
+    if (this.paused || this.closed) return;
+    this.paused = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.sentDues.clear();
+    if (this.tickTimer !== undefined) clearTimeout(this.tickTimer);
+    await this.serial.catch(() => undefined);
+    if (this.persistedFiredUpToMs !== this.firedUpToMs) await this.persistFiredUpTo();
+  }
+
   /** Stops ticking, waits for the running step and persists the fired-up-to checkpoint. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -195,11 +215,11 @@ export class TimerStore {
   }
 
   private scheduleIngest(): void {
-    if (this.ingestQueued || this.closed) return;
+    if (this.ingestQueued || this.closed || this.paused) return;
     this.ingestQueued = true;
     setImmediate(() => {
       this.ingestQueued = false;
-      if (this.closed) return;
+      if (this.closed || this.paused) return;
       this.serially(() => this.ingestAll()).catch((err: unknown) =>
         this.options.logger.error({ err }, 'timer ingest failed; retrying on the next tick'),
       );
@@ -207,7 +227,7 @@ export class TimerStore {
   }
 
   private scheduleTick(): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     this.tickTimer = setTimeout(() => {
       if (!this.tickQueued) {
         this.tickQueued = true;

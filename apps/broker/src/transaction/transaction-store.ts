@@ -104,10 +104,19 @@ export class TransactionStore {
     return this.options.table.get(transactionId);
   }
 
-  /** Starts checking open transactions through `checker` every tick until close(). */
+  /** Starts checking open transactions through `checker` every tick until pause() or close(). */
   start(checker: TransactionChecker): void {
+    if (this.checker !== undefined) return;
     this.checker = checker;
     this.scheduleTick();
+  }
+
+  /** Stops checking (the broker stopped being master) and waits for the running tick; start() resumes. */
+  async pause(): Promise<void> {
+    this.checker = undefined;
+    if (this.tickTimer !== undefined) clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
+    await this.running;
   }
 
   /**
@@ -151,7 +160,7 @@ export class TransactionStore {
   }
 
   private scheduleTick(): void {
-    if (this.closed) return;
+    if (this.closed || this.checker === undefined) return;
     this.tickTimer = setTimeout(() => {
       this.running = this.runOnce()
         .catch((err: unknown) => this.options.logger.error({ err }, 'transaction check tick failed; retrying on the next tick'))
