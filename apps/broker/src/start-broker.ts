@@ -22,6 +22,7 @@ import { createBrokerMetrics, createReplicationMetrics } from './metrics';
 import { openBrokerStore } from './open-store';
 import { startBrokerRegistration } from './registration/broker-registration';
 import { advertisedAddressOf } from './registration/advertised-address';
+import { MetadataFollower, metadataSnapshotOf } from './replication/metadata-sync';
 import { ReplicaFollower } from './replication/replica-follower';
 import { createReplicationService, type ReplicationService } from './replication/replication-service';
 import type { RegistrarTiming } from './registration/nameserver-registrar';
@@ -31,6 +32,9 @@ import { EpochHistory } from './ha/epoch-history';
 import { HaAgent } from './ha/ha-agent';
 import { RoleRunner } from './ha/role-runner';
 import { TRANSACTION_TABLE, TransactionStore, type PendingTransaction } from './transaction/transaction-store';
+
+/** How often a slave copies its master's topics, groups and consumer positions. */
+const METADATA_SYNC_MS = 1_000;
 
 export interface BrokerDeps {
   /** Defaults to a JSON logger on stdout at config.logLevel. */
@@ -128,6 +132,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       autoCreateTopics: config.autoCreateTopics,
       advertisedAddress,
     };
+    const metadataTables = { topics: metadata.topics, groups: metadata.groups, offsets: consumption.offsets };
     const consumerHandlers = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger, route: routeDeps });
     consumer = consumerHandlers;
     const syncReplication = config.replicationMode === 'SYNC';
@@ -141,6 +146,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         },
         endOffsetOf: (epoch) => epochs.endOffsetOf(epoch, store.maxPhysicalOffset),
       },
+      metadataSnapshot: () => metadataSnapshotOf(metadataTables),
       clock: systemClock,
       logger,
       inSync: { inSyncMaxLagBytes: config.inSyncMaxLagBytes, degradeToAsync: config.syncDegradeToAsync },
@@ -203,6 +209,8 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
           lastEpoch: () => epochs.lastEpoch,
           truncate: (to): Promise<void> => roleRunner.truncate(to),
         }),
+      metadataFollower: (masterAddress) =>
+        new MetadataFollower({ masterAddress, tables: metadataTables, intervalMs: METADATA_SYNC_MS, logger: logger.child({ component: 'replication' }) }),
       service,
       serviceAddress: config.serviceAddress,
       reregister: () => {

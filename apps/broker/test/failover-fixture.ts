@@ -1,15 +1,15 @@
 /**
  * A broker group under an ha-replicator, as real processes, for the failover specs: one
  * ha-replicator (short timeouts), replicas 0..n-1 of group 'ha' sharing a service address
- * (the group address clients use), no nameservers. Topics are created on both replicas (topic
- * metadata is not replicated yet). The official client's producer, in a child process, sends
+ * (the group address clients use), no nameservers. Topics are created on the master; the slaves
+ * copy them (SyncMetadata). The official client's producer, in a child process, sends
  * continuously to the service address; every acknowledged message is remembered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { createHaControllerClient, type WireHaGroup } from '@apogee/protocol';
+import { createBrokerAdminClient, createHaControllerClient, type WireHaGroup } from '@apogee/protocol';
 import { freePort, spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 import { GROUP, SEGMENT_BYTES, createTopicOn } from './replication-fixture';
 
@@ -57,8 +57,32 @@ export class HaGroupCluster {
     return service;
   }
 
+  /** Creates the topic on the master (replica 0); resolves once every slave has copied it (SyncMetadata). */
   async createTopic(topic: string): Promise<void> {
-    await Promise.all([...this.replicas.values()].map((r) => createTopicOn(r.grpcAddress, topic)));
+    const master = this.replicas.get(0);
+    if (master === undefined) throw new Error('replica 0 is not running');
+    await createTopicOn(master.grpcAddress, topic);
+    for (const replica of this.replicas.values()) {
+      const admin = createBrokerAdminClient(replica.grpcAddress);
+      try {
+        await waitFor(() => admin.call('GetTopic', { name: topic }).then(() => true), { what: `${topic} copied`, timeoutMs: 10_000 });
+      } finally {
+        admin.close();
+      }
+    }
+  }
+
+  /** The sum of `group`'s committed offsets over the topic's queues on replica `id`. */
+  async committedOn(id: number, group: string, topic: string): Promise<number> {
+    const replica = this.replicas.get(id);
+    if (replica === undefined) throw new Error(`replica ${id} is not running`);
+    const admin = createBrokerAdminClient(replica.grpcAddress);
+    try {
+      const progress = await admin.call('GroupProgress', { group, topic });
+      return (progress.queues ?? []).reduce((sum, q) => sum + Number(q.committed_offset ?? 0), 0);
+    } finally {
+      admin.close();
+    }
   }
 
   /** The group as the ha-replicator sees it. */

@@ -14,6 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { WireInt64 } from './nameserver-wire';
 import { loadApogeeService } from './proto-loader';
+import { callUnary } from './unary-client';
 
 export const BROKER_REPLICATION_PROTO = 'apogee/broker/v1/replication.proto';
 export const BROKER_REPLICATION_SERVICE = 'apogee.broker.v1.Replication';
@@ -58,6 +59,13 @@ export interface WireLogChunk {
   truncate?: boolean;
 }
 
+/** SyncMetadata's answer: JSON texts (replication.proto MetadataSnapshot). */
+export interface WireMetadataSnapshot {
+  topics_json?: string;
+  groups_json?: string;
+  positions_json?: string;
+}
+
 /** The Replication service constructor (its `.service` is the definition a server adds); loaded once per proto dir. */
 export function loadReplicationService(dir?: string): grpc.ServiceClientConstructor {
   return loadApogeeService(BROKER_REPLICATION_PROTO, BROKER_REPLICATION_SERVICE, dir);
@@ -68,6 +76,8 @@ export interface ReplicationClient {
   readonly address: string;
   /** Opens a Replicate stream: write the hello first, then progress reports; it never ends by itself. */
   replicate(): grpc.ClientDuplexStream<WireReplicaReport, WireLogChunk>;
+  /** The master's topics, groups and consumer positions. */
+  syncMetadata(timeoutMs: number): Promise<WireMetadataSnapshot>;
   /** Closes the channel; streams in flight fail with CANCELLED. */
   close(): void;
 }
@@ -85,6 +95,7 @@ export function createReplicationClient(address: string): ReplicationClient {
   return {
     address,
     replicate: () => replicate.call(client),
+    syncMetadata: async (timeoutMs) => (await callUnary(client, 'SyncMetadata', {}, timeoutMs)) as WireMetadataSnapshot,
     close: () => client.close(),
   };
 }

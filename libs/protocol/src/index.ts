@@ -120,6 +120,7 @@ export {
   REPLICATION_MAX_CHUNK_BYTES,
   type ReplicationClient,
   type WireLogChunk,
+  type WireMetadataSnapshot,
   type WireReplicaHello,
   type WireReplicaProgress,
   type WireReplicaReport,

@@ -6,7 +6,7 @@
  *   comes); fire timers and check transactions; serve replicas.
  * - becomeSlave(master, epoch): refuse writes at once; stop firing timers and checking
  *   transactions (the master does); follow the master's log, truncating a tail the master never
- *   had when it says so.
+ *   had when it says so; copy the master's topics, groups and consumer positions (metadata-sync.ts).
  * - becomeStandby(): refuse writes, follow nobody.
  *
  * The broker group's service address (config serviceAddress) is listened on exactly while the
@@ -16,6 +16,7 @@
  */
 import type { Logger, RunningService } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
+import type { MetadataFollower } from '../replication/metadata-sync';
 import type { ReplicaFollower } from '../replication/replica-follower';
 import type { TimerStore } from '../timer/timer-store';
 import type { TransactionChecker, TransactionStore } from '../transaction/transaction-store';
@@ -31,6 +32,8 @@ export interface RoleRunnerDeps {
   readonly checkTransaction: TransactionChecker;
   /** A follower of `masterAddress` replicating as `routeBrokerId` (not started). */
   readonly follower: (masterAddress: string, routeBrokerId: number) => ReplicaFollower;
+  /** A follower of the master's topics, groups and consumer positions (not started). */
+  readonly metadataFollower: (masterAddress: string) => MetadataFollower;
   readonly service: Pick<RunningService, 'listenAlso' | 'stopListening' | 'health'>;
   /** config.serviceAddress; '' for none. */
   readonly serviceAddress: string;
@@ -44,6 +47,7 @@ export const MASTER_HEALTH_NAME = 'apogee.broker.Master';
 
 export class RoleRunner {
   private follower: ReplicaFollower | undefined;
+  private metadata: MetadataFollower | undefined;
   private followerTarget = '';
   private serving = false;
   private binding: Promise<void> | undefined;
@@ -85,8 +89,10 @@ export class RoleRunner {
       if (this.followerTarget !== masterAddress || this.follower === undefined) {
         await this.stopFollowing();
         this.follower = this.deps.follower(masterAddress, routeBrokerId);
+        this.metadata = this.deps.metadataFollower(masterAddress);
         this.followerTarget = masterAddress;
         this.follower.start();
+        this.metadata.start();
       }
       if (was.role !== 'SLAVE' || was.masterAddress !== masterAddress || was.routeBrokerId !== routeBrokerId) {
         this.deps.logger.info({ master: masterAddress, routeBrokerId, epoch, from: was.role }, 'now slave of the broker group');
@@ -156,10 +162,11 @@ export class RoleRunner {
   }
 
   private async stopFollowing(): Promise<void> {
-    const follower = this.follower;
+    const { follower, metadata } = this;
     this.follower = undefined;
+    this.metadata = undefined;
     this.followerTarget = '';
-    await follower?.stop();
+    await Promise.all([follower?.stop(), metadata?.stop()]);
   }
 
   private serially<T>(step: () => Promise<T>): Promise<T> {

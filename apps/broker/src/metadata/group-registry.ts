@@ -98,6 +98,11 @@ export class GroupRegistry {
   }
 
   /** Deletes the group and resolves with its last config. */
+  /** A slave takes its master's groups as they are (metadata-follower.ts). */
+  async mirror(groups: readonly GroupConfig[]): Promise<number> {
+    return (await this.groups.mirror(groups)).length;
+  }
+
   async delete(name: string, options: ReservedNameOptions = {}): Promise<GroupConfig> {
     validateGroupName(name, options);
     const deleted = await this.groups.remove(name, () => notFound(name));

@@ -63,6 +63,34 @@ export class NamedTable<T extends { readonly name: string }> {
     });
   }
 
+  /**
+   * Makes the table hold exactly `values` (a slave copying its master): stores each one missing
+   * or different, deletes each name not among them. Returns the changes made, in that order.
+   */
+  async mirror(values: readonly T[]): Promise<Array<{ kind: 'created' | 'updated' | 'deleted'; value: T }>> {
+    const changes: Array<{ kind: 'created' | 'updated' | 'deleted'; value: T }> = [];
+    const wanted = new Set(values.map((v) => v.name));
+    for (const value of values) {
+      const change = await this.serializer.run(value.name, async () => {
+        const existing = this.table.get(value.name);
+        if (existing !== undefined && JSON.stringify(existing) === JSON.stringify(value)) return undefined;
+        return { kind: existing === undefined ? ('created' as const) : ('updated' as const), value: await this.store(value.name, value) };
+      });
+      if (change !== undefined) changes.push(change);
+    }
+    for (const existing of this.list()) {
+      if (wanted.has(existing.name)) continue;
+      const removed = await this.serializer.run(existing.name, async () => {
+        const current = this.table.get(existing.name);
+        if (current === undefined) return undefined;
+        await this.table.delete(existing.name);
+        return current;
+      });
+      if (removed !== undefined) changes.push({ kind: 'deleted', value: removed });
+    }
+    return changes;
+  }
+
   /** Writes durably and returns the stored (frozen) copy, the one every later read sees. */
   private async store(name: string, value: T): Promise<T> {
     await this.table.set(name, value);

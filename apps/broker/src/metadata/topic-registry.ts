@@ -169,6 +169,13 @@ export class TopicRegistry {
     return value;
   }
 
+  /** A slave takes its master's topics as they are (metadata-follower.ts); listeners hear each change. */
+  async mirror(topics: readonly TopicConfig[]): Promise<number> {
+    const changes = await this.topics.mirror(topics);
+    for (const { kind, value } of changes) this.notify(kind, value);
+    return changes.length;
+  }
+
   /** The change is durable already: a failing listener is logged, never turned into a failed change. */
   private notify(kind: TopicChangeKind, topic: TopicConfig): void {
     for (const listener of this.listeners) {

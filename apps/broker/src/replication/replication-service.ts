@@ -1,14 +1,15 @@
 /**
  * apogee.broker.v1.Replication (proto/apogee/broker/v1/replication.proto) on the master: the
- * Replicate handler (replicate.handler.ts) over the broker's message store, and the ReplicaSet
+ * Replicate handler (replicate.handler.ts) over the broker's message store, SyncMetadata
+ * (metadata-sync.ts), and the ReplicaSet
  * of connected slaves (lag metrics, the in-sync set SYNC replication waits on). A broker that is not
  * the master refuses every replica (its role's replicaRefusal, NOT_MASTER).
  * close() ends every stream (with OK) so the gRPC server can shut down; call it before stopping
  * the server.
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { BROKER_REPLICATION_SERVICE, loadReplicationService } from '@apogee/protocol';
-import type { Clock, GrpcServiceRegistration, Logger } from '@apogee/runtime';
+import { ApogeeError, BROKER_REPLICATION_SERVICE, loadReplicationService, type WireMetadataSnapshot } from '@apogee/protocol';
+import { unaryCall, type Clock, type GrpcServiceRegistration, type Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { WriteWaiter } from '../dispatch/write-waiter';
 import { ReplicaSet, type InSyncOptions } from './replica-set';
@@ -23,6 +24,8 @@ export interface ReplicationServiceDeps {
   readonly logger: Logger;
   /** Heartbeat period of caught-up streams (default 1 s; tests shorten it). */
   readonly heartbeatMs?: number;
+  /** SyncMetadata's answer on a master (metadata-sync.ts); absent: UNIMPLEMENTED-like refusal. */
+  readonly metadataSnapshot?: () => WireMetadataSnapshot;
   /** The in-sync rule of SYNC replication (replica-set.ts); default: every connected replica is in sync. */
   readonly inSync?: Omit<InSyncOptions, 'brokerName' | 'logger'>;
 }
@@ -46,7 +49,14 @@ export function createReplicationService(deps: ReplicationServiceDeps): Replicat
       ? undefined
       : { ...deps.inSync, brokerName: deps.brokerName, logger: deps.logger.child({ component: 'replication' }) },
   );
+  const syncMetadata = (): WireMetadataSnapshot => {
+    const refusal = deps.role?.replicaRefusal();
+    if (refusal !== undefined) throw refusal;
+    if (deps.metadataSnapshot === undefined) throw new ApogeeError('NOT_IMPLEMENTED', 'This broker does not serve SyncMetadata');
+    return deps.metadataSnapshot();
+  };
   const implementation: UntypedServiceImplementation = {
+    SyncMetadata: unaryCall({ method: 'SyncMetadata', logger: deps.logger, refusalLevel: 'debug' }, syncMetadata),
     Replicate: replicateHandler({
       store,
       brokerName: deps.brokerName,
