@@ -243,7 +243,8 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     } else {
       await roleRunner.becomeSlave(config.masterAddress, config.brokerId, 0, -1);
     }
-    registration ??= startBrokerRegistration({ config, boundPort, topics, metrics, logger, timing, identity: haControlled ? identity : undefined });
+    // Under an ha-replicator the broker registers once it has a role (reregister above), never as STANDBY.
+    if (!haControlled) registration ??= startBrokerRegistration({ config, boundPort, topics, metrics, logger, timing });
   } catch (err) {
     await agent?.stop();
     await runner?.stop();
@@ -268,7 +269,6 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const replicationService = replication;
   const haAgent = agent;
   const roleRunner = runner as RoleRunner;
-  const registered = registration;
   const timerStore = timer;
   const transactionStore = transactions;
   let stopped: Promise<void> | undefined;
@@ -276,7 +276,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     (stopped ??= (async () => {
       try {
         await haAgent?.stop(); // no more role changes
-        await registered.stop(); // leave the routes first, while still serving
+        await registration?.stop(); // leave the routes first, while still serving
         consumerHandlers.close(); // long polls answer now instead of holding up the shutdown
         dispatchService.close(); // Follow streams end (OK) so the server can shut down
         replicationService.close(); // likewise the streams to replicas
@@ -290,7 +290,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         await closeStores(store, metadata, logger);
       }
     })());
-  return { ...serving, advertisedAddress: registered.address, stop };
+  return { ...serving, advertisedAddress: advertisedAddressOf(config, serving.grpcPort), stop };
 }
 
 /** Closes the message store, then the metadata (also when the store fails to close). */

@@ -1,7 +1,7 @@
 /**
  * A broker group under an ha-replicator, as real processes, for the failover specs: one
  * ha-replicator (short timeouts), replicas 0..n-1 of group 'ha' sharing a service address
- * (the group address clients use), no nameservers. Topics are created on the master; the slaves
+ * (the group address clients use), registered with one nameserver. Topics are created on the master; the slaves
  * copy them (SyncMetadata). The official client's producer, in a child process, sends
  * continuously to the service address; every acknowledged message is remembered.
  */
@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { createBrokerAdminClient, createHaControllerClient, type WireHaGroup } from '@apogee/protocol';
+import { createBrokerAdminClient, createHaControllerClient, createNameServerClient, type WireHaGroup } from '@apogee/protocol';
 import { freePort, spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 import { GROUP, SEGMENT_BYTES, createTopicOn } from './replication-fixture';
 
@@ -26,12 +26,14 @@ export interface HaGroupOptions {
 export class HaGroupCluster {
   readonly replicas = new Map<number, SpawnedService>();
   ha!: SpawnedService;
+  nameserver!: SpawnedService;
   serviceAddress = '';
 
   constructor(private readonly options: HaGroupOptions) {}
 
   async start(): Promise<void> {
     this.serviceAddress = `127.0.0.1:${await freePort()}`;
+    this.nameserver = await spawnService({ app: 'nameserver' });
     this.ha = await spawnService({
       app: 'ha-replicator',
       args: [
@@ -47,7 +49,7 @@ export class HaGroupCluster {
     const service = await spawnService({
       app: 'broker',
       args: [
-        ...['--nameservers', '', '--broker-name', GROUP, '--broker-id', String(id), '--segment-bytes', String(SEGMENT_BYTES)],
+        ...['--nameservers', this.nameserver.grpcAddress, '--broker-name', GROUP, '--broker-id', String(id), '--segment-bytes', String(SEGMENT_BYTES)],
         ...['--data-dir', path.join(this.options.dir, `replica-${id}`), '--ha-replicators', this.ha.grpcAddress],
         ...['--ha-heartbeat-ms', '250', '--service-address', this.serviceAddress, '--replication-mode', this.options.replicationMode],
         ...['--sync-replica-timeout-ms', '1500', '--auto-create-groups', 'true'],
@@ -85,6 +87,18 @@ export class HaGroupCluster {
     }
   }
 
+  /** The group's replicas as the nameserver lists them: [id, address], by id. */
+  async registered(): Promise<Array<[number, string]>> {
+    const client = createNameServerClient(this.nameserver.grpcAddress);
+    try {
+      const info = await client.clusterInfo();
+      const group = info.brokers.find((b) => b.brokerName === GROUP);
+      return (group?.replicas ?? []).map((r) => [r.brokerId, r.address]);
+    } finally {
+      client.close();
+    }
+  }
+
   /** The group as the ha-replicator sees it. */
   async group(): Promise<WireHaGroup | undefined> {
     const client = createHaControllerClient(this.ha.grpcAddress);
@@ -113,6 +127,7 @@ export class HaGroupCluster {
   stopAll(): void {
     for (const r of this.replicas.values()) r.kill();
     this.ha?.kill();
+    this.nameserver?.kill();
   }
 }
 

@@ -108,5 +108,16 @@ describe.each([
     if (newMaster === undefined) throw new Error(`replica ${promoted} missing`);
     await waitFor(async () => (await logEndOf(old)) === (await logEndOf(newMaster)), { what: 'logs level', timeoutMs: 15_000 });
     expect(old.logs.some((l) => l.msg === 'now slave of the broker group')).toBe(true);
+    // the nameserver lists the new master under id 0 at the group address, each slave at its own
+    const slaves = [...cluster.replicas.entries()].filter(([id]) => id !== promoted).map(([, r]) => r.grpcAddress);
+    await waitFor(
+      async () => {
+        const registered = await cluster.registered();
+        const master = registered.find(([id]) => id === 0);
+        const others = registered.filter(([id]) => id !== 0).map(([, address]) => address);
+        return master?.[1] === cluster.serviceAddress && others.sort().join() === [...slaves].sort().join();
+      },
+      { what: 'the nameserver listing the new roles', timeoutMs: 15_000 },
+    );
   });
 });
