@@ -10,6 +10,7 @@ import {
 } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import { createBrokerAdminService } from './admin/broker-admin-service';
+import { replicationStatusView, type ReplicationStatusView } from './admin/replication-status';
 import { DeadLetterQueue } from './consumer/dead-letter-queue';
 import { createDispatchService, type DispatchService } from './dispatch/dispatch-service';
 import { PopConsumption } from './consumer/pop-consumption';
@@ -171,7 +172,9 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         : undefined,
     });
     const checker = messaging;
-    const admin = createBrokerAdminService(metadata, { store, consumption, clock: systemClock }, logger);
+    const replicationStatus = (): ReplicationStatusView =>
+      replicationStatusView({ role, epochs, store, replicas, follower: runner?.currentFollower, replicationMode: config.replicationMode, clock: systemClock });
+    const admin = createBrokerAdminService(metadata, { store, consumption, clock: systemClock, replication: replicationStatus }, logger);
     dispatch = createDispatchService({
       store,
       brokerName: config.brokerName,

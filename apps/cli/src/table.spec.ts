@@ -1,4 +1,4 @@
-import { formatAge, formatIdRanges, formatTable } from './table';
+import { formatAge, formatBytes, formatIdRanges, formatTable } from './table';
 
 describe('formatTable', () => {
   it('aligns columns two spaces apart under an upper-case header, without trailing spaces', () => {
@@ -37,5 +37,19 @@ describe('formatIdRanges', () => {
     expect(formatIdRanges([3, 0, 1, 2, 6, 8, 9])).toBe('0-3,6,8-9');
     expect(formatIdRanges([5])).toBe('5');
     expect(formatIdRanges([])).toBe('');
+  });
+});
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [512, '512 B'],
+    [1_023, '1023 B'],
+    [1_024, '1.0 KiB'],
+    [1.2 * 1024 * 1024, '1.2 MiB'],
+    [3 * 1024 ** 3, '3.0 GiB'],
+    [-5, '0 B'],
+  ])('%p bytes is %p', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
   });
 });

@@ -55,3 +55,19 @@ export function formatIdRanges(ids: readonly number[]): string {
   }
   return parts.join(',');
 }
+
+const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** A byte count in binary units, one decimal: '0 B', '512 B', '1.2 MiB', '3.0 GiB'. */
+export function formatBytes(bytes: number): string {
+  if (!(bytes >= 1_024)) return `${Math.max(0, Math.round(bytes || 0))} B`;
+  let value = bytes;
+  let unit = 'B';
+  for (const next of BYTE_UNITS) {
+    if (value < 1_024) break;
+    value /= 1_024;
+    unit = next;
+  }
+  // 1023.96 KiB rounds to '1024.0 KiB': fine for a lag column, and it never says '1.0 MiB' for less.
+  return `${value.toFixed(1)} ${unit}`;
+}

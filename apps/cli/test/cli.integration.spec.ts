@@ -26,8 +26,9 @@ describe('apogee cluster status', () => {
     const { code, stdout, stderr } = await cli(['cluster', 'status', ...ns]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const [header, row] = stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^CLUSTER\s+BROKER\s+ID\s+ROLE\s+ADDRESS\s+LAST HEARTBEAT$/);
-    expect(row).toMatch(new RegExp(`^${CLUSTER_NAME}\\s+${BROKER_NAME}\\s+0\\s+MASTER\\s+${cluster.broker}\\s+.*ago$`));
+    expect(header).toMatch(/^CLUSTER\s+BROKER\s+ID\s+ROLE\s+ADDRESS\s+LAST HEARTBEAT\s+EPOCH\s+LOG END\s+LAG$/);
+    // A lone master: epoch 0, its log end, no replica connected.
+    expect(row).toMatch(new RegExp(`^${CLUSTER_NAME}\\s+${BROKER_NAME}\\s+0\\s+MASTER\\s+${cluster.broker}\\s+.*ago\\s+0\\s+\\d+\\s+in-sync 0/0$`));
   });
 
   it('prints one JSON document with --json', async () => {
@@ -36,6 +37,7 @@ describe('apogee cluster status', () => {
     const replica = parse(stdout).clusters[0].brokerGroups[0].replicas[0];
     expect(replica).toMatchObject({ brokerId: 0, role: 'MASTER', address: cluster.broker });
     expect(replica.lastHeartbeatAgeMs).toBeGreaterThanOrEqual(0);
+    expect(replica.replication).toMatchObject({ role: 'MASTER', epoch: 0, connectedReplicas: 0, inSyncReplicas: 0, replicas: [] });
   });
 });
 

@@ -110,6 +110,42 @@ export interface AdminGroupProgressResponse {
   queues?: AdminQueueProgress[];
 }
 
+export type AdminReplicationRole = 'REPLICATION_ROLE_UNSPECIFIED' | 'MASTER' | 'SLAVE' | 'STANDBY';
+export type AdminReplicationMode = 'REPLICATION_MODE_UNSPECIFIED' | 'ASYNC' | 'SYNC';
+
+/** A replica connected to a master; the int64 fields are decoded as strings (absent when 0). */
+export interface AdminConnectedReplica {
+  broker_id?: number;
+  address?: string;
+  written_offset?: number | string;
+  synced_offset?: number | string;
+  lag_bytes?: number | string;
+  lag_seconds?: number;
+  in_sync?: boolean;
+  last_report_age_ms?: number | string;
+}
+
+/** The master a slave follows; the int64 fields are decoded as strings (absent when 0). */
+export interface AdminFollowedMaster {
+  address?: string;
+  connected?: boolean;
+  master_max_offset?: number | string;
+  lag_bytes?: number | string;
+}
+
+/** ReplicationStatus: the broker's role, epoch and log end, and its replicas (master) or its master (slave). */
+export interface AdminReplicationStatusResponse {
+  role?: AdminReplicationRole;
+  broker_id?: number;
+  epoch?: number | string;
+  max_offset?: number | string;
+  replication_mode?: AdminReplicationMode;
+  /** MASTER: the replicas connected now, by broker id. */
+  replicas?: AdminConnectedReplica[];
+  /** SLAVE: the master it follows. */
+  master?: AdminFollowedMaster;
+}
+
 /** Every BrokerAdmin RPC: [request, response]. */
 export interface BrokerAdminMethods {
   CreateTopic: [AdminTopicRequest, { topic?: AdminTopic }];
@@ -124,6 +160,7 @@ export interface BrokerAdminMethods {
   ListGroups: [Record<string, never>, { groups?: AdminGroup[] }];
   ResetOffset: [AdminResetOffsetRequest, AdminResetOffsetResponse];
   GroupProgress: [AdminGroupProgressRequest, AdminGroupProgressResponse];
+  ReplicationStatus: [Record<string, never>, AdminReplicationStatusResponse];
 }
 
 export type BrokerAdminMethod = keyof BrokerAdminMethods;

@@ -11,6 +11,7 @@ import type { BrokerMetadata } from '../metadata/open-metadata';
 import { groupAdminHandlers } from './group-admin';
 import { groupProgressHandlers } from './group-progress';
 import { offsetAdminHandlers } from './offset-admin';
+import { replicationStatusHandlers, type ReplicationStatusView } from './replication-status';
 import { topicAdminHandlers } from './topic-admin';
 
 /** What ResetOffset and GroupProgress work on besides the metadata: the queues and the POP positions. */
@@ -18,9 +19,17 @@ export interface OffsetAdminSources {
   readonly store: Pick<MessageStore, 'offsetAtTime' | 'queueRange' | 'entries' | 'read'>;
   readonly consumption: Pick<PopConsumption, 'resetPosition' | 'offsets' | 'inflight' | 'nextOffset'>;
   readonly clock: Clock;
+  /**
+   * The broker's replication state now, for ReplicationStatus (replication-status.ts:
+   * replicationStatusView). Without it ReplicationStatus answers NOT_IMPLEMENTED.
+   */
+  readonly replication?: () => ReplicationStatusView;
 }
 
-/** apogee.broker.v1.BrokerAdmin over the broker's topic and group registries and its POP positions. */
+/**
+ * apogee.broker.v1.BrokerAdmin over the broker's topic and group registries, its POP positions
+ * and (ReplicationStatus) its replication state.
+ */
 export function createBrokerAdminService(
   metadata: Pick<BrokerMetadata, 'topics' | 'groups'>,
   sources: OffsetAdminSources,
@@ -31,6 +40,7 @@ export function createBrokerAdminService(
     ...groupAdminHandlers(metadata.groups),
     ...offsetAdminHandlers({ topics: metadata.topics, groups: metadata.groups, ...sources }),
     ...groupProgressHandlers({ topics: metadata.topics, groups: metadata.groups, ...sources }),
+    ...replicationStatusHandlers(sources.replication),
   };
   const log = logger.child({ component: 'admin' });
   const implementation: UntypedServiceImplementation = {};

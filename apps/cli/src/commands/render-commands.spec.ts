@@ -1,6 +1,6 @@
 import { Permission, type ClusterInfo, type TopicRoute } from '@apogee/routing';
 import { renderOutcomes } from '../broker-outcomes';
-import { clusterStatusJson, renderClusterStatus } from './cluster-status.command';
+import { clusterStatusJson, renderClusterStatus, replicaKey, type ReplicationStates } from './cluster-status.command';
 import { groupProgressJson, renderGroupProgress } from './group-progress.command';
 import { renderResetOffset } from './group-reset-offset.command';
 import { renderTopicList } from './topic-list.command';
@@ -31,13 +31,87 @@ describe('cluster status output', () => {
   it('is one row per replica', () => {
     expect(renderClusterStatus(info, 'ns:9876', NOW)).toBe(
       [
-        'CLUSTER         BROKER    ID  ROLE    ADDRESS         LAST HEARTBEAT',
-        'DefaultCluster  broker-a  0   MASTER  127.0.0.1:8081  3s ago',
-        'DefaultCluster  broker-a  1   SLAVE   127.0.0.1:8082  1m 5s ago',
-        'DefaultCluster  broker-b  1   SLAVE   10.0.0.2:8082   <1s ago',
+        'CLUSTER         BROKER    ID  ROLE    ADDRESS         LAST HEARTBEAT  EPOCH  LOG END  LAG',
+        'DefaultCluster  broker-a  0   MASTER  127.0.0.1:8081  3s ago          -      -        -',
+        'DefaultCluster  broker-a  1   SLAVE   127.0.0.1:8082  1m 5s ago       -      -        -',
+        'DefaultCluster  broker-b  1   SLAVE   10.0.0.2:8082   <1s ago         -      -        -',
         '',
       ].join('\n'),
     );
+  });
+
+  // broker-a: master with its slave 1 connected and 1.2 MiB behind for 0.4 s; broker-b's slave
+  // answers on its own (its master is not listed): behind by what it knows, seconds unknown.
+  const states: ReplicationStates = new Map([
+    [
+      replicaKey('broker-a', 0),
+      {
+        status: {
+          role: 'MASTER',
+          epoch: '2',
+          max_offset: '5000000',
+          replication_mode: 'SYNC',
+          replicas: [{ broker_id: 1, address: '127.0.0.1:8082', written_offset: '3741696', lag_bytes: '1258304', lag_seconds: 0.4, in_sync: true }],
+        },
+      },
+    ],
+    [
+      replicaKey('broker-a', 1),
+      { status: { role: 'SLAVE', broker_id: 1, epoch: '2', max_offset: '3741696', master: { address: '127.0.0.1:8081', connected: true, lag_bytes: '1000' } } },
+    ],
+    [replicaKey('broker-b', 1), { status: { role: 'SLAVE', broker_id: 1, max_offset: '77', master: { address: '10.0.0.2:8081' } } }],
+  ]);
+
+  it('adds each replica’s epoch, log end and lag', () => {
+    expect(renderClusterStatus(info, 'ns:9876', NOW, states)).toBe(
+      [
+        'CLUSTER         BROKER    ID  ROLE    ADDRESS         LAST HEARTBEAT  EPOCH  LOG END  LAG',
+        'DefaultCluster  broker-a  0   MASTER  127.0.0.1:8081  3s ago          2      5000000  in-sync 1/1',
+        'DefaultCluster  broker-a  1   SLAVE   127.0.0.1:8082  1m 5s ago       2      3741696  1.2 MiB / 0.4 s',
+        'DefaultCluster  broker-b  1   SLAVE   10.0.0.2:8082   <1s ago         0      77       0 B (not connected)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('shows - for a replica that did not answer, and 0 B for a caught-up slave', () => {
+    const caughtUp: ReplicationStates = new Map([
+      [replicaKey('broker-a', 0), { error: 'cannot reach the broker broker-a at 127.0.0.1:8081' }],
+      [replicaKey('broker-a', 1), { status: { role: 'SLAVE', broker_id: 1, max_offset: '10', master: { address: 'x', connected: true } } }],
+    ]);
+    const lines = renderClusterStatus(info, 'ns:9876', NOW, caughtUp).split('\n');
+    expect(lines[1]).toMatch(/MASTER .* -\s+-\s+-$/);
+    expect(lines[2]).toMatch(/SLAVE .* 0\s+10\s+0 B$/);
+  });
+
+  it('carries the replication fields in JSON', () => {
+    const json = clusterStatusJson(info, 'ns:9876', NOW, states) as { clusters: { brokerGroups: { replicas: unknown[] }[] }[] };
+    const [master, slave] = json.clusters[0]?.brokerGroups[0]?.replicas ?? [];
+    expect(master).toMatchObject({
+      brokerId: 0,
+      replication: {
+        role: 'MASTER',
+        epoch: 2,
+        logEnd: 5_000_000,
+        replicationMode: 'SYNC',
+        connectedReplicas: 1,
+        inSyncReplicas: 1,
+        replicas: [{ brokerId: 1, address: '127.0.0.1:8082', writtenOffset: 3_741_696, lagBytes: 1_258_304, lagSeconds: 0.4, inSync: true }],
+      },
+    });
+    expect(slave).toMatchObject({
+      brokerId: 1,
+      replication: {
+        role: 'SLAVE',
+        epoch: 2,
+        logEnd: 3_741_696,
+        master: { address: '127.0.0.1:8081', connected: true, masterMaxOffset: 0, lagBytes: 1_000 },
+        lagBytes: 1_258_304,
+        lagSeconds: 0.4,
+      },
+    });
+    const down = clusterStatusJson(info, 'ns:9876', NOW, new Map([[replicaKey('broker-a', 0), { error: 'timed out' }]])) as typeof json;
+    expect(down.clusters[0]?.brokerGroups[0]?.replicas[0]).toMatchObject({ replication: null, replicationError: 'timed out' });
   });
 
   it('says so when no broker is registered', () => {
@@ -54,6 +128,7 @@ describe('cluster status output', () => {
       address: '127.0.0.1:8082',
       lastHeartbeatMs: NOW - 65_000,
       lastHeartbeatAgeMs: 65_000,
+      replication: null,
     });
   });
 });
