@@ -23,7 +23,7 @@ import { createBrokerMetrics, createReplicationMetrics } from './metrics';
 import { openBrokerStore } from './open-store';
 import { startBrokerRegistration } from './registration/broker-registration';
 import { advertisedAddressOf } from './registration/advertised-address';
-import { MetadataFollower, metadataSnapshotOf } from './replication/metadata-sync';
+import { answerSyncMetadata, MetadataFollower } from './replication/metadata-sync';
 import { ReplicaFollower } from './replication/replica-follower';
 import { createReplicationService, type ReplicationService } from './replication/replication-service';
 import type { RegistrarTiming } from './registration/nameserver-registrar';
@@ -147,7 +147,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         },
         endOffsetOf: (epoch) => epochs.endOffsetOf(epoch, store.maxPhysicalOffset),
       },
-      metadataSnapshot: () => metadataSnapshotOf(metadataTables),
+      syncMetadata: (slavePositions) => answerSyncMetadata(metadataTables, slavePositions),
       clock: systemClock,
       logger,
       inSync: { inSyncMaxLagBytes: config.inSyncMaxLagBytes, degradeToAsync: config.syncDegradeToAsync },

@@ -9,23 +9,23 @@ import { httpGet, spawnService, type SpawnedService } from '@apogee/testing';
 export const GROUP = 'ha';
 export const SEGMENT_BYTES = 8 * 1024 * 1024;
 
-/** The master (broker id 0) with data in <dir>/master; `port` 0 binds a free one. */
-export function startMaster(dir: string, port = 0, moreArgs: readonly string[] = []): Promise<SpawnedService> {
+/** The master (broker id 0) with data in <dir>/master; `port` 0 binds a free one (`nameservers`: none by default). */
+export function startMaster(dir: string, port = 0, moreArgs: readonly string[] = [], nameservers = ''): Promise<SpawnedService> {
   return spawnService({
     app: 'broker',
     args: [
-      ...['--grpc-port', String(port), '--nameservers', '', '--broker-name', GROUP, '--data-dir', path.join(dir, 'master')],
+      ...['--grpc-port', String(port), '--nameservers', nameservers, '--broker-name', GROUP, '--data-dir', path.join(dir, 'master')],
       ...['--segment-bytes', String(SEGMENT_BYTES), ...moreArgs],
     ],
   });
 }
 
-/** Slave 1 of the master listening on `masterPort`, with data in <dir>/slave. */
-export function startSlave(dir: string, masterPort: number): Promise<SpawnedService> {
+/** Slave 1 of the master listening on `masterPort`, with data in <dir>/slave (`nameservers`: none by default). */
+export function startSlave(dir: string, masterPort: number, nameservers = ''): Promise<SpawnedService> {
   return spawnService({
     app: 'broker',
     args: [
-      ...['--nameservers', '', '--broker-name', GROUP, '--broker-id', '1', '--master-address', `127.0.0.1:${masterPort}`],
+      ...['--nameservers', nameservers, '--broker-name', GROUP, '--broker-id', '1', '--master-address', `127.0.0.1:${masterPort}`],
       ...['--data-dir', path.join(dir, 'slave'), '--segment-bytes', String(SEGMENT_BYTES)],
     ],
   });

@@ -76,8 +76,8 @@ export interface ReplicationClient {
   readonly address: string;
   /** Opens a Replicate stream: write the hello first, then progress reports; it never ends by itself. */
   replicate(): grpc.ClientDuplexStream<WireReplicaReport, WireLogChunk>;
-  /** The master's topics, groups and consumer positions. */
-  syncMetadata(timeoutMs: number): Promise<WireMetadataSnapshot>;
+  /** The master's topics, groups and consumer positions; `positionsJson`: the slave's own advances. */
+  syncMetadata(timeoutMs: number, positionsJson?: string): Promise<WireMetadataSnapshot>;
   /** Closes the channel; streams in flight fail with CANCELLED. */
   close(): void;
 }
@@ -95,7 +95,8 @@ export function createReplicationClient(address: string): ReplicationClient {
   return {
     address,
     replicate: () => replicate.call(client),
-    syncMetadata: async (timeoutMs) => (await callUnary(client, 'SyncMetadata', {}, timeoutMs)) as WireMetadataSnapshot,
+    syncMetadata: async (timeoutMs, positionsJson = '[]') =>
+      (await callUnary(client, 'SyncMetadata', { positions_json: positionsJson }, timeoutMs)) as WireMetadataSnapshot,
     close: () => client.close(),
   };
 }

@@ -5,16 +5,22 @@
  *
  * - Topics and groups: the slave's tables become the master's (TopicRegistry/GroupRegistry.mirror),
  *   so a promoted slave serves the same topics and groups, and registers them.
- * - Positions: the slave stores each queue's committed offset as both committed and next. The
- *   master's in-flight (popped, unacked) messages are not copied, so after a failover they are
- *   delivered again from the committed offset: at least once, never lost.
+ * - Positions, master → slave: the slave stores each queue's committed offset as both committed
+ *   and next. The master's in-flight (popped, unacked) messages are not copied, so after a
+ *   failover they are delivered again from the committed offset: at least once, never lost.
+ * - Positions, slave → master: while its master is down a slave serves consumers itself (the
+ *   nameservers route reads of a group without a master to its slave). A position the slave moved
+ *   since it last took the master's, while the master's stayed where it was, is the slave's own
+ *   progress: the slave keeps it, and sends it with every SyncMetadata until the master has
+ *   taken it (the master takes a position whose committed offset is ahead of its own). So acks
+ *   made on the slave during an outage are not delivered again once the master is back.
  * A failed sync is logged once per failure streak and retried at the next interval.
  */
 import { ApogeeError, createReplicationClient, type ReplicationClient, type WireMetadataSnapshot } from '@apogee/protocol';
 import type { TopicConfig } from '@apogee/routing';
 import type { Logger } from '@apogee/runtime';
-import type { ConsumerOffsets } from '../consumer/consumer-offsets';
-import { queueKey } from '../consumer/queue-ref';
+import type { ConsumerOffsets, QueuePosition } from '../consumer/consumer-offsets';
+import { queueKey, type QueueRef } from '../consumer/queue-ref';
 import type { GroupConfig } from '../metadata/group-config';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
@@ -27,36 +33,34 @@ export interface MetadataTables {
   readonly offsets: ConsumerOffsets;
 }
 
-/** The master's answer to SyncMetadata. */
-export function metadataSnapshotOf(tables: MetadataTables): WireMetadataSnapshot {
+function positionsOf(offsets: ConsumerOffsets, keep: (ref: QueueRef, p: QueuePosition) => boolean = () => true): Position[] {
   const positions: Position[] = [];
-  for (const [ref, p] of tables.offsets.entries()) positions.push([ref.group, ref.topic, ref.queueId, p.committedOffset, p.nextOffset]);
+  for (const [ref, p] of offsets.entries()) {
+    if (keep(ref, p)) positions.push([ref.group, ref.topic, ref.queueId, p.committedOffset, p.nextOffset]);
+  }
+  return positions;
+}
+
+/** The master's answer to SyncMetadata, after taking the slave's positions that are ahead of its own. */
+export async function answerSyncMetadata(tables: MetadataTables, slavePositionsJson: string | undefined): Promise<WireMetadataSnapshot> {
+  const entries: Array<[string, unknown]> = [];
+  for (const [group, topic, queueId, committedOffset, nextOffset] of parseArray<Position>(slavePositionsJson, 'positions_json')) {
+    const ref = { group, topic, queueId };
+    const mine = tables.offsets.get(ref);
+    if (mine !== undefined && mine.committedOffset >= committedOffset) continue;
+    const next = Math.max(mine?.nextOffset ?? 0, nextOffset, committedOffset);
+    entries.push([queueKey(ref), { committedOffset, nextOffset: next }]);
+  }
+  if (entries.length > 0) await tables.offsets.table.setMany(entries);
   return {
     topics_json: JSON.stringify(tables.topics.list()),
     groups_json: JSON.stringify(tables.groups.list()),
-    positions_json: JSON.stringify(positions),
+    positions_json: JSON.stringify(positionsOf(tables.offsets)),
   };
 }
 
-/** Applies a master's snapshot on a slave; returns how many topics, groups and positions changed. */
-export async function applyMetadataSnapshot(tables: MetadataTables, snapshot: WireMetadataSnapshot): Promise<number> {
-  const topics = parseArray<TopicConfig>(snapshot.topics_json, 'topics_json');
-  const groups = parseArray<GroupConfig>(snapshot.groups_json, 'groups_json');
-  const positions = parseArray<Position>(snapshot.positions_json, 'positions_json');
-  let changed = (await tables.topics.mirror(topics)) + (await tables.groups.mirror(groups));
-  const entries: Array<[string, unknown]> = [];
-  for (const [group, topic, queueId, committedOffset] of positions) {
-    const ref = { group, topic, queueId };
-    const entry = tables.offsets.positionEntry(ref, { committedOffset, nextOffset: committedOffset });
-    if (entry !== undefined) entries.push([queueKey(ref), entry[1]]);
-  }
-  if (entries.length > 0) await tables.offsets.table.setMany(entries);
-  changed += entries.length;
-  return changed;
-}
-
 function parseArray<T>(json: string | undefined, field: string): T[] {
-  const value: unknown = JSON.parse(json ?? '[]');
+  const value: unknown = JSON.parse(json === undefined || json === '' ? '[]' : json);
   if (!Array.isArray(value)) throw new ApogeeError('BAD_REQUEST', `SyncMetadata: ${field} is not a JSON array`);
   return value as T[];
 }
@@ -68,9 +72,11 @@ export interface MetadataFollowerOptions {
   readonly logger: Logger;
 }
 
-/** A slave's loop: SyncMetadata from the master every intervalMs until stop(). */
+/** A slave's loop: SyncMetadata with the master every intervalMs until stop(). */
 export class MetadataFollower {
   private readonly client: ReplicationClient;
+  /** Per queue key, the position last taken from the master. */
+  private readonly fromMaster = new Map<string, QueuePosition>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -91,10 +97,41 @@ export class MetadataFollower {
     this.client.close();
   }
 
-  /** One sync (tests call it directly). */
+  /** One sync; resolves with how many topics, groups and positions changed here. */
   async syncOnce(): Promise<number> {
-    const snapshot = await this.client.syncMetadata(Math.max(2_000, this.options.intervalMs));
-    return applyMetadataSnapshot(this.options.tables, snapshot);
+    const mine = positionsOf(this.options.tables.offsets, (ref, p) => this.movedHere(queueKey(ref), p));
+    const snapshot = await this.client.syncMetadata(Math.max(2_000, this.options.intervalMs), JSON.stringify(mine));
+    return this.apply(snapshot);
+  }
+
+  /** The slave moved this position itself (it served consumers without its master). */
+  private movedHere(key: string, local: QueuePosition): boolean {
+    const taken = this.fromMaster.get(key);
+    if (taken === undefined) return false;
+    return local.committedOffset !== taken.committedOffset || local.nextOffset !== taken.committedOffset;
+  }
+
+  private async apply(snapshot: WireMetadataSnapshot): Promise<number> {
+    const { tables } = this.options;
+    const topics = parseArray<TopicConfig>(snapshot.topics_json, 'topics_json');
+    const groups = parseArray<GroupConfig>(snapshot.groups_json, 'groups_json');
+    let changed = (await tables.topics.mirror(topics)) + (await tables.groups.mirror(groups));
+    const entries: Array<[string, unknown]> = [];
+    for (const [group, topic, queueId, committedOffset, nextOffset] of parseArray<Position>(snapshot.positions_json, 'positions_json')) {
+      const ref = { group, topic, queueId };
+      const key = queueKey(ref);
+      const master = { committedOffset, nextOffset };
+      const taken = this.fromMaster.get(key);
+      const local = tables.offsets.get(ref);
+      const masterStill = taken !== undefined && taken.committedOffset === committedOffset && taken.nextOffset === nextOffset;
+      if (masterStill && local !== undefined && this.movedHere(key, local) && local.committedOffset >= committedOffset) continue;
+      this.fromMaster.set(key, master);
+      const entry = tables.offsets.positionEntry(ref, { committedOffset, nextOffset: committedOffset });
+      if (entry !== undefined) entries.push([key, entry[1]]);
+    }
+    if (entries.length > 0) await tables.offsets.table.setMany(entries);
+    changed += entries.length;
+    return changed;
   }
 
   private schedule(delayMs: number): void {

@@ -24,8 +24,8 @@ export interface ReplicationServiceDeps {
   readonly logger: Logger;
   /** Heartbeat period of caught-up streams (default 1 s; tests shorten it). */
   readonly heartbeatMs?: number;
-  /** SyncMetadata's answer on a master (metadata-sync.ts); absent: UNIMPLEMENTED-like refusal. */
-  readonly metadataSnapshot?: () => WireMetadataSnapshot;
+  /** SyncMetadata on a master (metadata-sync.ts answerSyncMetadata), given the slave's own positions; absent: NOT_IMPLEMENTED. */
+  readonly syncMetadata?: (slavePositionsJson: string | undefined) => Promise<WireMetadataSnapshot>;
   /** The in-sync rule of SYNC replication (replica-set.ts); default: every connected replica is in sync. */
   readonly inSync?: Omit<InSyncOptions, 'brokerName' | 'logger'>;
 }
@@ -49,11 +49,11 @@ export function createReplicationService(deps: ReplicationServiceDeps): Replicat
       ? undefined
       : { ...deps.inSync, brokerName: deps.brokerName, logger: deps.logger.child({ component: 'replication' }) },
   );
-  const syncMetadata = (): WireMetadataSnapshot => {
+  const syncMetadata = (request: { positions_json?: string }): Promise<WireMetadataSnapshot> => {
     const refusal = deps.role?.replicaRefusal();
     if (refusal !== undefined) throw refusal;
-    if (deps.metadataSnapshot === undefined) throw new ApogeeError('NOT_IMPLEMENTED', 'This broker does not serve SyncMetadata');
-    return deps.metadataSnapshot();
+    if (deps.syncMetadata === undefined) throw new ApogeeError('NOT_IMPLEMENTED', 'This broker does not serve SyncMetadata');
+    return deps.syncMetadata(request.positions_json);
   };
   const implementation: UntypedServiceImplementation = {
     SyncMetadata: unaryCall({ method: 'SyncMetadata', logger: deps.logger, refusalLevel: 'debug' }, syncMetadata),
