@@ -30,6 +30,30 @@ export function renderConfigHelp(app: string, schema: ConfigSchema): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The config reference of one app as Markdown (docs/config-reference.md): one table row per
+ * field with its flag, environment variable, type, default and description.
+ */
+export function renderConfigMarkdown(app: string, schema: ConfigSchema): string {
+  const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = [
+    `## ${app}`,
+    '',
+    `\`--config <file.json>\` (\`${envVarName(app, 'config')}\`): a JSON object of these fields by their camelCase names.`,
+    '',
+    '| field | flag | environment | type | default | meaning |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const [key, field] of Object.entries(schema)) {
+    const envNames = [envVarName(app, key), ...(field.envAliases ?? [])].map((n) => `\`${n}\``).join(', ');
+    const defaultValue = field.secret ? REDACTED : JSON.stringify(field.default);
+    lines.push(
+      `| \`${key}\` | \`--${toKebabCase(key)}\` | ${envNames} | ${cell(describeType(field))} | \`${cell(defaultValue)}\` | ${cell(field.description)} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 function describeType(field: ConfigField): string {
   switch (field.type) {
     case 'number': {

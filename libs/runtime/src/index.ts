@@ -13,7 +13,7 @@ export type {
 export { ConfigError } from './config-error';
 export { defineConfigSchema, loadConfig, type Env, type LoadConfigOptions } from './config-loader';
 export { envVarName } from './config-names';
-export { REDACTED, renderConfig, renderConfigHelp } from './config-render';
+export { REDACTED, renderConfig, renderConfigHelp, renderConfigMarkdown } from './config-render';
 export { createLogger, LOG_LEVELS, type Logger, type LoggerOptions, type LogLevel } from './logger';
 export { createMetricsRegistry, METRIC_PREFIX } from './metrics-registry';
 export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server';
