@@ -63,7 +63,7 @@ export async function runOfficialProducer(
  * close then cancels that stream: the CANCELLED error is emitted with no listener left and would
  * end the benchmark. Only that error, and only while shutting down, is ignored here.
  */
-async function shutdownTolerantly(producer: Producer): Promise<void> {
+export async function shutdownTolerantly(producer: Producer): Promise<void> {
   const ignoreCancelled = (err: Error & { code?: number }): void => {
     if (err.code !== 1 /* grpc CANCELLED */) throw err;
   };
