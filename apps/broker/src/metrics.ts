@@ -1,6 +1,13 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { readdir, stat, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Clock } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
+import { groupOfStateKey } from './consumer/broadcast-state';
+import type { PopConsumption } from './consumer/pop-consumption';
+import type { QueueRef } from './consumer/queue-ref';
 import type { BrokerMetadata } from './metadata/open-metadata';
+import { BUCKET_MS, ENTRY_BYTES, bucketStartOfFileName } from './timer/timer-bucket-file';
 
 /**
  * The broker's own Prometheus metrics, all named here: prefix apogee_broker_, unit suffixes
@@ -154,3 +161,254 @@ export function createReplicationMetrics(registry: Registry, source: Replication
 }
 
 export type BrokerMetrics = ReturnType<typeof createBrokerMetrics>;
+
+/** Latency buckets (seconds) of a send: a store append, plus an fdatasync and a slave's confirmation under SYNC. */
+const SEND_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Latency buckets (seconds) of a receive: long polls wait up to their timeout (30 s by default). */
+const RECEIVE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Latency buckets (seconds) of a commit-log flush: ASYNC waits up to flushIntervalMs (500 ms) by design. */
+const FLUSH_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/**
+ * Traffic through the messaging RPCs (traffic-metrics.ts increments them: one counter increment
+ * per message, one observation per call). `topic` is a topic configured on this broker (a
+ * request naming an unknown topic is counted under `topic="_unknown"`), so the label is bounded
+ * by the operator's topics; never a message id or client id.
+ */
+export function createTrafficMetrics(registry: Registry) {
+  const byTopic = ['topic'] as const;
+  return {
+    messagesIn: new Counter({
+      name: 'apogee_broker_messages_in_total',
+      help: 'Messages stored by SendMessage (OK entries), per topic; a transaction half counts under its topic.',
+      labelNames: byTopic,
+      registers: [registry],
+    }),
+    bytesIn: new Counter({
+      name: 'apogee_broker_bytes_in_total',
+      help: 'Body bytes of the messages stored by SendMessage, per topic.',
+      labelNames: byTopic,
+      registers: [registry],
+    }),
+    messagesOut: new Counter({
+      name: 'apogee_broker_messages_out_total',
+      help: 'Messages delivered to consumers (ReceiveMessage and PullMessage), per topic; redeliveries count again.',
+      labelNames: byTopic,
+      registers: [registry],
+    }),
+    bytesOut: new Counter({
+      name: 'apogee_broker_bytes_out_total',
+      help: 'Bytes of the message frames delivered to consumers (body plus properties), per topic.',
+      labelNames: byTopic,
+      registers: [registry],
+    }),
+    acks: new Counter({
+      name: 'apogee_broker_acks_total',
+      help: 'Messages acknowledged by consumers (AckMessage OK entries), per topic.',
+      labelNames: byTopic,
+      registers: [registry],
+    }),
+    sendLatency: new Histogram({
+      name: 'apogee_broker_send_latency_seconds',
+      help: 'SendMessage calls: from the request to the answer (durable under the flush mode; SYNC replication waits for a slave).',
+      labelNames: byTopic,
+      buckets: SEND_BUCKETS,
+      registers: [registry],
+    }),
+    receiveLatency: new Histogram({
+      name: 'apogee_broker_receive_latency_seconds',
+      help: 'ReceiveMessage and PullMessage calls that delivered messages: from the request to its first message (long-poll wait included).',
+      labelNames: byTopic,
+      buckets: RECEIVE_BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+
+export type TrafficMetrics = ReturnType<typeof createTrafficMetrics>;
+
+/** Where the broker's state gauges read from at each scrape (start-broker.ts passes its components). */
+export interface BrokerStateSource {
+  readonly store: Pick<MessageStore, 'queueRange' | 'entries' | 'read' | 'maxPhysicalOffset' | 'syncedPhysicalOffset' | 'onDispatch'>;
+  /** <dataDir>/store: its files are the store size; its file system the disk use. */
+  readonly storeDir: string;
+  /** The timer's bucket files (<dataDir>/timer) and how far it fired. */
+  readonly timerDir: string;
+  readonly timerFiredUpTo: () => number;
+  readonly pendingTransactions: () => number;
+  readonly consumption: Pick<PopConsumption, 'offsets' | 'inflight'>;
+  readonly groups: () => readonly string[];
+  /** Consumer lag and in-flight are reported by the master only (a slave holds copies of its positions). */
+  readonly isMaster: () => boolean;
+  readonly clock: Clock;
+}
+
+/** Recomputing consumer lag at most this often, however many gauges read it (they share one pass). */
+const LAG_MEMO_MS = 500;
+
+/**
+ * The broker's state, read at scrape time from its components: consumer lag and in-flight
+ * messages per group (label `group`: a consumer group configured on this broker; a broadcast
+ * group's per-client positions are summed into their group), pending timers and transactions,
+ * store size and disk use, the role; and the flush latency, sampled (flush-probe in
+ * traffic-metrics.ts). Consumer lag reads, per lagging queue, one consume-queue entry and one
+ * message (the store time of the oldest unacknowledged one), as GroupProgress does.
+ */
+export function createBrokerStateMetrics(registry: Registry, source: BrokerStateSource) {
+  const byGroup = ['group'] as const;
+  let lagMemo: { at: number; messages: Map<string, number>; seconds: Map<string, number> } | undefined;
+  const lag = (): { messages: Map<string, number>; seconds: Map<string, number> } => {
+    const now = source.clock.now();
+    if (lagMemo !== undefined && now - lagMemo.at < LAG_MEMO_MS) return lagMemo;
+    const messages = new Map<string, number>();
+    const seconds = new Map<string, number>();
+    if (source.isMaster()) {
+      for (const group of source.groups()) {
+        messages.set(group, 0);
+        seconds.set(group, 0);
+      }
+      for (const [ref, position] of source.consumption.offsets.entries()) {
+        const group = groupOfStateKey(ref.group);
+        const { min, max } = source.store.queueRange(ref.topic, ref.queueId);
+        const oldest = Math.max(position.committedOffset, min);
+        const behind = Math.max(0, max - oldest);
+        messages.set(group, (messages.get(group) ?? 0) + behind);
+        if (behind > 0) seconds.set(group, Math.max(seconds.get(group) ?? 0, ageSeconds(source.store, ref, oldest, now)));
+      }
+    }
+    lagMemo = { at: now, messages, seconds };
+    return lagMemo;
+  };
+  const inflight = (): { inflight: Map<string, number>; retrying: Map<string, number> } => {
+    const counts = { inflight: new Map<string, number>(), retrying: new Map<string, number>() };
+    if (!source.isMaster()) return counts;
+    for (const group of source.groups()) {
+      counts.inflight.set(group, 0);
+      counts.retrying.set(group, 0);
+    }
+    const { inflight: store } = source.consumption;
+    for (const ref of store.queues()) {
+      const group = groupOfStateKey(ref.group);
+      let retrying = 0;
+      for (const message of store.values(ref)) if (message.deliveryAttempt > 1) retrying++;
+      counts.inflight.set(group, (counts.inflight.get(group) ?? 0) + store.count(ref));
+      counts.retrying.set(group, (counts.retrying.get(group) ?? 0) + retrying);
+    }
+    return counts;
+  };
+  const perGroup = (name: string, help: string, read: () => Map<string, number>): Gauge =>
+    new Gauge({
+      name,
+      help,
+      labelNames: byGroup,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [group, value] of read()) this.set({ group }, value);
+      },
+    });
+  const readGauge = (name: string, help: string, read: () => number | Promise<number>): Gauge =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(await read());
+      },
+    });
+  const flushLatency = new Histogram({
+    name: 'apogee_broker_flush_latency_seconds',
+    help: 'Commit-log flush: duration of each fdatasync round of the commit log (one round covers every byte written before it started).',
+    buckets: FLUSH_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    lagMessages: perGroup(
+      'apogee_broker_consumer_lag_messages',
+      "Master: messages stored and not yet acknowledged by the group, summed over the queues it consumes on this broker.",
+      () => lag().messages,
+    ),
+    lagSeconds: perGroup(
+      'apogee_broker_consumer_lag_seconds',
+      'Master: age of the oldest message the group has not acknowledged, over its queues on this broker (0 when caught up).',
+      () => lag().seconds,
+    ),
+    inflight: perGroup(
+      'apogee_broker_inflight_messages',
+      'Master: messages received by the group and not yet acknowledged (invisible or awaiting redelivery).',
+      () => inflight().inflight,
+    ),
+    retrying: perGroup(
+      'apogee_broker_retrying_messages',
+      'Master: in-flight messages of the group delivered more than once (delivery attempt > 1).',
+      () => inflight().retrying,
+    ),
+    timersPending: readGauge(
+      'apogee_broker_timers_pending',
+      'Delayed messages filed in the timer and not yet fired (approximate: counts the entries of the timer buckets not yet fired, recalls included).',
+      () => pendingTimers(source.timerDir, source.timerFiredUpTo()),
+    ),
+    transactionsPending: readGauge(
+      'apogee_broker_transactions_pending',
+      'Transaction halves stored and neither committed nor rolled back yet.',
+      source.pendingTransactions,
+    ),
+    storeSize: readGauge(
+      'apogee_broker_store_size_bytes',
+      "Bytes of the message store's files on disk (commit-log segments and consume queues).",
+      () => directoryBytes(source.storeDir),
+    ),
+    diskUsed: readGauge(
+      'apogee_broker_disk_used_ratio',
+      "Used share (0–1) of the file system holding the store, as retention's watermarks see it.",
+      async () => {
+        const s = await statfs(source.storeDir);
+        return s.blocks === 0 ? 0 : 1 - s.bavail / s.blocks;
+      },
+    ),
+    diskTotal: readGauge('apogee_broker_disk_total_bytes', 'Size of the file system holding the store.', async () => {
+      const s = await statfs(source.storeDir);
+      return s.blocks * s.bsize;
+    }),
+    master: readGauge('apogee_broker_master', '1 while this broker is the master of its group (takes writes), else 0.', () =>
+      source.isMaster() ? 1 : 0,
+    ),
+    flushLatency,
+  };
+}
+
+export type BrokerStateMetrics = ReturnType<typeof createBrokerStateMetrics>;
+
+/** Seconds since the message at `offset` was stored; 0 if it cannot be read (removed meanwhile). */
+function ageSeconds(store: BrokerStateSource['store'], ref: QueueRef, offset: number, now: number): number {
+  const [entry] = store.entries(ref.topic, ref.queueId, offset, 1);
+  if (entry === undefined) return 0;
+  try {
+    return Math.max(0, now - store.read(entry.physicalOffset, entry.totalBytes).storeTimestampMs) / 1_000;
+  } catch {
+    return 0;
+  }
+}
+
+/** Entries in the timer bucket files not wholly fired (a bucket file is deleted once it is). */
+async function pendingTimers(dir: string, firedUpTo: number): Promise<number> {
+  let entries = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const start = bucketStartOfFileName(name);
+    if (start === undefined || start + BUCKET_MS - 1 <= firedUpTo) continue;
+    const bytes = await stat(path.join(dir, name)).then((s) => s.size, () => 0);
+    entries += Math.floor(bytes / ENTRY_BYTES);
+  }
+  return entries;
+}
+
+/** Total size of the files under `dir` (a missing entry, e.g. a segment deleted meanwhile, counts 0). */
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await directoryBytes(full);
+    else if (entry.isFile()) total += await stat(full).then((s) => s.size, () => 0);
+  }
+  return total;
+}

@@ -19,7 +19,8 @@ import { APP, validateBrokerConfig, type BrokerConfig } from './config';
 import { openBrokerMetadata, type BrokerMetadata } from './metadata/open-metadata';
 import { createMessagingService, type MessagingService } from './messaging/messaging-service';
 import { createRouteSource } from './messaging/route-source';
-import { createBrokerMetrics, createReplicationMetrics } from './metrics';
+import { createBrokerMetrics, createBrokerStateMetrics, createReplicationMetrics, createTrafficMetrics } from './metrics';
+import { instrumentMessaging, startFlushProbe } from './traffic-metrics';
 import { openBrokerStore } from './open-store';
 import { startBrokerRegistration } from './registration/broker-registration';
 import { advertisedAddressOf } from './registration/advertised-address';
@@ -74,7 +75,7 @@ export interface RunningBroker extends RunningService {
  */
 export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
   validateBrokerConfig(config);
-  const logger: Logger = deps.logger ?? createLogger({ app: APP, level: config.logLevel });
+  const logger: Logger = (deps.logger ?? createLogger({ app: APP, level: config.logLevel })).child({ broker: config.brokerName });
   await mkdir(config.dataDir, { recursive: true });
   const store = await openBrokerStore(config, logger);
   let metadata: BrokerMetadata | undefined;
@@ -188,7 +189,21 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       syncWaits: () => replicas.syncWaits,
       masterLagBytes: () => runner?.currentFollower?.lagBytes ?? 0,
     });
-    const services = [admin, dispatch.registration, replication.registration, messaging.registration];
+    const stateMetrics = createBrokerStateMetrics(registry, {
+      store,
+      storeDir: path.join(config.dataDir, 'store'),
+      timerDir: path.join(config.dataDir, 'timer'),
+      timerFiredUpTo: () => timer?.firedUpTo ?? 0,
+      pendingTransactions: () => transactions?.pending ?? 0,
+      consumption,
+      groups: () => metadata?.groups.list().map((g) => g.name) ?? [],
+      isMaster: () => role.isMaster,
+      clock: systemClock,
+    });
+    startFlushProbe(store, stateMetrics.flushLatency); // ends with the store
+    const knowsTopic = (topic: string): boolean => metadata?.topics.get(topic) !== undefined;
+    const messagingRegistration = instrumentMessaging(messaging.registration, createTrafficMetrics(registry), knowsTopic);
+    const services = [admin, dispatch.registration, replication.registration, messagingRegistration];
     service = await startService({ config, logger, registry, services });
     boundPort = service.grpcPort;
     const { topics } = metadata;

@@ -95,6 +95,7 @@ export class MessageStore {
   private checkpointing: Promise<void> | null = null;
   private truncating: Promise<TruncateResult> | null = null;
   private readonly truncateListeners: Array<(result: TruncateResult) => void> = [];
+  private readonly syncListeners: Array<(durationMs: number) => void> = [];
   private closed = false;
 
   private constructor(
@@ -137,6 +138,7 @@ export class MessageStore {
           dispatcher.dropPending();
           store?.fail(err);
         },
+        onSynced: (_syncedEnd, durationMs) => store?.notifySynced(durationMs),
       },
     );
     dispatcher.commit();
@@ -307,6 +309,19 @@ export class MessageStore {
     } finally {
       this.truncating = null;
     }
+  }
+
+  /** Hears every completed commit-log fdatasync round with its duration (the flush-latency metric). */
+  onSync(listener: (durationMs: number) => void): () => void {
+    this.syncListeners.push(listener);
+    return () => {
+      const i = this.syncListeners.indexOf(listener);
+      if (i >= 0) this.syncListeners.splice(i, 1);
+    };
+  }
+
+  private notifySynced(durationMs: number): void {
+    for (const listener of this.syncListeners) listener(durationMs);
   }
 
   /** Follows every truncateTail that completed (the broker resets followers and streams). */

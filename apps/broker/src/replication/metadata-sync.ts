@@ -140,7 +140,9 @@ export class MetadataFollower {
       this.running = this.syncOnce()
         .then(
           (changed) => {
-            if (this.failing || changed > 0) this.options.logger.info({ changed, master: this.options.masterAddress }, 'metadata synced from master');
+            // info once after failures; else debug: consumer positions change at every sync under traffic
+            if (this.failing) this.options.logger.info({ changed, master: this.options.masterAddress }, 'metadata synced from master');
+            else if (changed > 0) this.options.logger.debug({ changed, master: this.options.masterAddress }, 'metadata synced from master');
             this.failing = false;
           },
           (err: unknown) => {

@@ -68,7 +68,7 @@ export function createHaControllerService(options: HaControllerOptions): HaContr
       () => {
         for (const f of failovers) {
           logger.warn(
-            { brokerName: f.brokerName, epoch: f.epoch, fromReplica: f.from, toReplica: f.to, to: f.toAddress, maxOffset: f.maxOffset },
+            { broker: f.brokerName, epoch: f.epoch, fromReplica: f.from, toReplica: f.to, to: f.toAddress, maxOffset: f.maxOffset },
             'master silent past the timeout; promoting the replica with the highest log end',
           );
         }

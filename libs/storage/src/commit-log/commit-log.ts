@@ -16,7 +16,7 @@ import { listSegmentBases } from '../io/segment-names';
 import { cutLogAt, type LogCut } from './log-cut';
 import { LogPager, type LogPage, type PageLimits, type PageVisitor } from './log-pager';
 import { checkReplicatedChunk, pastShortTail, readLogChunk, type LogChunk } from './log-replica';
-import { LogWriter } from './log-writer';
+import { LogWriter, type LogWriterHooks } from './log-writer';
 import { scanLog, type Corruption, type RecordVisitor } from './log-scanner';
 import { Segment } from './segment';
 
@@ -60,16 +60,15 @@ export class CommitLog {
     private readonly options: CommitLogOptions,
     segments: Segment[],
     end: PhysicalOffset,
-    onWritten: (writtenEnd: PhysicalOffset) => void,
-    onFailed: (err: StorageError) => void,
+    hooks: LogWriterHooks,
   ) {
     this.segments = segments;
     this.writer = new LogWriter(end, options.maxBatchBytes, {
+      ...hooks,
       onWritten: (writtenEnd) => {
-        onWritten(writtenEnd);
+        hooks.onWritten(writtenEnd);
         if (this.writer.writtenEnd - this.writer.syncedEnd >= options.flushDirtyBytes) this.writer.requestSync();
       },
-      onFailed,
     });
     if (options.flushMode === 'ASYNC') {
       this.flushTimer = setInterval(() => this.writer.requestSync(), options.flushIntervalMs);
@@ -86,7 +85,7 @@ export class CommitLog {
     options: CommitLogOptions,
     scanFrom: PhysicalOffset,
     visit: RecordVisitor,
-    hooks: { onWritten: (writtenEnd: PhysicalOffset) => void; onFailed: (err: StorageError) => void },
+    hooks: LogWriterHooks,
   ): { log: CommitLog; recovery: LogRecovery } {
     mkdirSync(options.dir, { recursive: true });
     const segments = listSegmentBases(options.dir).map((base) => Segment.open(options.dir, base, false));
@@ -97,7 +96,7 @@ export class CommitLog {
     const scan = segments.length > 0 ? scanLog(segments, options.segmentBytes, from, visit) : null;
     const end = scan ? scan.end : from;
     const cut = scan?.corruption ? cutLogAt(options.dir, segments, options.segmentBytes, end) : null;
-    const log = new CommitLog(options, segments, end, hooks.onWritten, hooks.onFailed);
+    const log = new CommitLog(options, segments, end, hooks);
     const recovery: LogRecovery = {
       scannedFrom: from,
       end,

@@ -1,4 +1,5 @@
 import { fdatasync, writev } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { BatchPool } from '../io/batch-pool';
 import { WaiterQueue } from '../io/waiter-queue';
 import { StorageError } from '../errors';
@@ -26,6 +27,8 @@ export interface LogWriterHooks {
   readonly onWritten: (writtenEnd: number) => void;
   /** The first I/O failure; the writer is read-only from now on. */
   readonly onFailed: (err: StorageError) => void;
+  /** Every byte before `syncedEnd` is durable; the fdatasync round took `durationMs` (flush latency). */
+  readonly onSynced?: (syncedEnd: number, durationMs: number) => void;
 }
 
 export class LogWriter {
@@ -236,11 +239,13 @@ export class LogWriter {
     this.dirtySegments.clear();
     this.syncing = true;
     this.syncingSegments = segments;
+    const started = performance.now();
     const next = (i: number): void => {
       if (i === segments.length) {
         this.syncing = false;
         this.syncingSegments = [];
         this.syncedEnd = target;
+        this.hooks.onSynced?.(target, performance.now() - started);
         this.syncWaiters.releaseUpTo(target);
         this.kickSync();
         return;
