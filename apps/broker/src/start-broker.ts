@@ -131,7 +131,6 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       routes,
       brokerName: config.brokerName,
       brokerId: config.brokerId,
-      autoCreateTopics: config.autoCreateTopics,
       advertisedAddress,
     };
     const metadataTables = { topics: metadata.topics, groups: metadata.groups, offsets: consumption.offsets };
@@ -175,7 +174,19 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     const checker = messaging;
     const replicationStatus = (): ReplicationStatusView =>
       replicationStatusView({ role, epochs, store, replicas, follower: runner?.currentFollower, replicationMode: config.replicationMode, clock: systemClock });
-    const admin = createBrokerAdminService(metadata, { store, consumption, clock: systemClock, replication: replicationStatus }, logger);
+    const { topics: topicRegistry, groups: groupRegistry } = metadata;
+    const configAccess = {
+      config,
+      runtime: {
+        autoCreateTopics: (on: boolean) => topicRegistry.setAutoCreateTopics(on),
+        autoCreateGroups: (on: boolean) => groupRegistry.setAutoCreateGroups(on),
+      },
+    };
+    const admin = createBrokerAdminService(
+      metadata,
+      { store, consumption, clock: systemClock, replication: replicationStatus, config: configAccess },
+      logger,
+    );
     dispatch = createDispatchService({
       store,
       brokerName: config.brokerName,

@@ -1,12 +1,21 @@
-/** Output of the writes that fan out to every master (topic create, group create): one row per broker. */
+/** Output of the writes that fan out to every master (topic and group create, update, delete): one row per broker. */
 import type { BrokerAdminClient } from '@apogee/protocol';
 import { applyOnMasters, mastersOf, type BrokerOutcome, type MasterBroker } from './cluster-masters';
-import { withNameServer, type CommandContext, type CommandOutput } from './command';
+import { progressOf, withNameServer, type CommandContext, type CommandOutput } from './command';
 import { callServer } from './server-error';
 import { EXIT_FAILURE, EXIT_OK, type ExitCode } from './cli-error';
 import { formatTable } from './table';
 
-const RESULT_TEXT = { created: 'created', exists: 'exists (same settings)', reset: 'reset', read: 'read', failed: 'FAILED' } as const;
+const RESULT_TEXT = {
+  created: 'created',
+  exists: 'exists (same settings)',
+  updated: 'updated',
+  deleted: 'deleted',
+  absent: 'not there (nothing to delete)',
+  reset: 'reset',
+  read: 'read',
+  failed: 'FAILED',
+} as const;
 
 /** 0 when every broker has the object now (created or already there), else 1. */
 function exitCodeOf(outcomes: readonly BrokerOutcome<unknown>[]): ExitCode {
@@ -53,6 +62,8 @@ export interface FanOut<T, J> {
   readonly valueJson: (value: T) => J;
   /** Fields of the --json document besides cluster, ok and brokers. */
   readonly json: object;
+  /** A failure of the whole (e.g. a delete that found the object nowhere): exit 1 with this warning. */
+  readonly overall?: (outcomes: readonly BrokerOutcome<T>[]) => string | undefined;
 }
 
 /**
@@ -63,12 +74,18 @@ export async function fanOutToMasters<T, J>(ctx: CommandContext, f: FanOut<T, J>
   const target = { kind: 'nameserver', address: f.nameserver } as const;
   const info = await withNameServer(ctx, f.nameserver, (ns) => callServer(target, () => ns.clusterInfo()));
   const cluster = mastersOf(info, f.nameserver, f.cluster);
-  const outcomes = await applyOnMasters(ctx, cluster, f.apply);
-  const summary = failureSummary(f.what, outcomes);
+  const progress = progressOf(ctx, f.what, cluster.masters.length);
+  let outcomes: BrokerOutcome<T>[];
+  try {
+    outcomes = await applyOnMasters(ctx, cluster, f.apply, (o) => progress.tick(o.brokerName));
+  } finally {
+    progress.done();
+  }
+  const summary = failureSummary(f.what, outcomes) ?? f.overall?.(outcomes);
   return {
     text: `${f.heading(cluster.clusterName)}\n${renderOutcomes(outcomes)}`,
     json: { ...f.json, cluster: cluster.clusterName, ok: summary === undefined, brokers: outcomesJson(outcomes, f.valueJson) },
-    exitCode: exitCodeOf(outcomes),
+    exitCode: summary === undefined ? exitCodeOf(outcomes) : EXIT_FAILURE,
     ...(summary === undefined ? {} : { warning: summary }),
   };
 }

@@ -53,8 +53,11 @@ export function mastersOf(info: ClusterInfo, nameserver: string, cluster?: strin
   return { clusterName, masters, withoutMaster };
 }
 
-/** 'reset': a group's offsets were moved (group reset-offset); 'read': a query answered (group progress). */
-export type OutcomeResult = 'created' | 'exists' | 'reset' | 'read' | 'failed';
+/**
+ * 'reset': a group's offsets were moved (group reset-offset); 'read': a query answered (group
+ * progress); 'absent': a delete found nothing to delete there.
+ */
+export type OutcomeResult = 'created' | 'exists' | 'updated' | 'deleted' | 'absent' | 'reset' | 'read' | 'failed';
 
 /** What happened on one broker. */
 export interface BrokerOutcome<T> {
@@ -77,6 +80,7 @@ export async function applyOnMasters<T>(
   ctx: CommandContext,
   cluster: ClusterMasters,
   apply: (admin: BrokerAdminClient, master: MasterBroker) => Promise<BrokerOutcome<T>>,
+  onDone?: (outcome: BrokerOutcome<T>) => void,
 ): Promise<BrokerOutcome<T>[]> {
   const onMaster = async (master: MasterBroker): Promise<BrokerOutcome<T>> => {
     const admin = ctx.deps.brokerAdminClient(master.address);
@@ -89,7 +93,13 @@ export async function applyOnMasters<T>(
       admin.close();
     }
   };
-  const done = await Promise.all(cluster.masters.map(onMaster));
+  const done = await Promise.all(
+    cluster.masters.map(async (master) => {
+      const outcome = await onMaster(master);
+      onDone?.(outcome);
+      return outcome;
+    }),
+  );
   const skipped = cluster.withoutMaster.map(
     (brokerName): BrokerOutcome<T> => ({
       brokerName,

@@ -1,20 +1,62 @@
 /** The shape of one verb (`apogee <noun> <verb>`) and what it gets to run with. */
-import type { BrokerAdminClient, MessageIndexClient, NameServerClient } from '@apogee/protocol';
+import type { BrokerAdminClient, BrokerDispatchClient, MessageIndexClient, NameServerClient } from '@apogee/protocol';
 import type { ParsedArgs, OptionSpecs } from './cli-args';
 import type { ExitCode } from './cli-error';
+import { createProgress, type Progress } from './progress';
+
+/** A message for `apogee message send`. */
+export interface SendInput {
+  readonly topic: string;
+  readonly body: Buffer;
+  readonly tag?: string;
+  readonly keys?: readonly string[];
+  readonly messageGroup?: string;
+}
+
+export interface SendReceiptView {
+  readonly messageId: string;
+  readonly queueId?: number;
+  readonly offset?: number;
+  readonly brokerName?: string;
+}
+
+/** A started producer (the official RocketMQ 5 client's, by default). */
+export interface CliProducer {
+  send(message: SendInput): Promise<SendReceiptView>;
+  shutdown(): Promise<void>;
+}
 
 /** Clients and the clock; tests may replace them. */
 export interface CliDeps {
   nameServerClient(address: string): NameServerClient;
   brokerAdminClient(address: string): BrokerAdminClient;
   messageIndexClient(address: string): MessageIndexClient;
+  brokerDispatchClient(address: string): BrokerDispatchClient;
+  /** Starts a producer against a broker's (or proxy's) gRPC endpoint, for `topic`. */
+  startProducer(endpoint: string, topic: string): Promise<CliProducer>;
   now(): number;
+}
+
+/** Where a verb may write while it runs (message tail), besides its final output. */
+export interface CommandStreams {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
 }
 
 export interface CommandContext {
   readonly args: ParsedArgs;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly deps: CliDeps;
+  /** The CLI's streams; a progress line goes to stderr only when it is a terminal. */
+  readonly streams?: CommandStreams;
+  /** Aborted on Ctrl-C (main.ts): a following verb stops and reports what it did. */
+  readonly signal?: AbortSignal;
+}
+
+/** A progress line for a long operation (a no-op unless stderr is a terminal). */
+export function progressOf(ctx: CommandContext, label: string, total?: number): Progress {
+  if (ctx.streams === undefined) return { tick: () => undefined, note: () => undefined, done: () => undefined };
+  return createProgress(ctx.streams.stderr, label, total);
 }
 
 /** What a verb produced: the human text, the --json document, and the exit code (1 on a partial failure). */
@@ -24,6 +66,8 @@ export interface CommandOutput {
   readonly exitCode: ExitCode;
   /** Printed to stderr after the text, e.g. why the exit code is 1. */
   readonly warning?: string;
+  /** The verb wrote its result while it ran (message tail): print nothing more but the warning. */
+  readonly streamed?: boolean;
 }
 
 export interface Command {

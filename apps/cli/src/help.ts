@@ -22,7 +22,7 @@ function commandRows(commands: readonly Command[]): [string, string][] {
 
 export function renderRootHelp(commands: readonly Command[]): string {
   return [
-    'apogee: administer an Apogee cluster (topics, consumer groups, cluster status).',
+    'apogee: administer an Apogee cluster (topics, consumer groups, messages, broker config, cluster status).',
     '',
     'Usage: apogee <noun> <verb> [arguments] [options]',
     '',

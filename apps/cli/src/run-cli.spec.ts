@@ -63,11 +63,25 @@ describe('runCli dispatch', () => {
     expect(await cli(['queue', 'list'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'error: unknown command "queue"; commands: topic, group, message, cluster\nhint: Run \'apogee --help\' for usage.\n',
+      stderr: 'error: unknown command "queue"; commands: topic, group, message, broker, cluster\nhint: Run \'apogee --help\' for usage.\n',
     });
-    expect((await cli(['topic', 'delete', 'x'])).stderr).toBe(
-      'error: unknown command "topic delete"; topic verbs: create, list, route\nhint: Run \'apogee topic --help\' for usage.\n',
+    expect((await cli(['topic', 'purge', 'x'])).stderr).toBe(
+      'error: unknown command "topic purge"; topic verbs: create, update, delete, list, route, stats\nhint: Run \'apogee topic --help\' for usage.\n',
     );
+    expect((await cli(['broker', 'config', 'reset'])).stderr).toBe(
+      'error: unknown command "broker config reset"; broker verbs: config get, config set\nhint: Run \'apogee broker --help\' for usage.\n',
+    );
+  });
+
+  it('finds two-word verbs (broker config get) and lists them in the help', async () => {
+    const help = await cli(['broker', 'config', 'get', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: apogee broker config get [--broker HOST:PORT | --cluster C] [--key K] [options]');
+    expect(help.stdout).toContain('npx apogee broker config get --broker 127.0.0.1:8081');
+    const noun = await cli(['broker', 'config']);
+    expect(noun.code).toBe(2);
+    expect(noun.stderr).toMatch(/^\s+broker config set <key> <value>\s+Change a config field/m);
+    expect((await cli(['--help'])).stdout).toMatch(/^\s+message tail <topic>\s+Follow a topic's new messages/m);
   });
 
   it('with --json, prints a usage error as one JSON document too', async () => {

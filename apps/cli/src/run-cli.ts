@@ -7,25 +7,36 @@
  * errors and warnings go to stderr as `error: ...` and `hint: ...` lines. With --json a failure
  * also prints `{"error": {...}}` to stdout, so scripts always get one document to parse.
  */
-import { createBrokerAdminClient, createMessageIndexClient, createNameServerClient } from '@apogee/protocol';
+import {
+  createBrokerAdminClient,
+  createBrokerDispatchClient,
+  createMessageIndexClient,
+  createNameServerClient,
+} from '@apogee/protocol';
 import { parseCommandArgs } from './cli-args';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type ExitCode, type Failure } from './cli-error';
 import type { CliDeps, Command, CommandOutput } from './command';
 import { COMMANDS } from './commands';
 import { renderCommandHelp, renderNounHelp, renderRootHelp, usageHint } from './help';
+import { startOfficialProducer } from './producer';
 import { ServerError } from './server-error';
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  /** isTTY: a terminal, where long operations draw a progress line (process.stderr sets it). */
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
   /** For $APOGEE_NAMESERVER; none by default. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Aborted on Ctrl-C: `message tail` stops and reports what it printed. */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_DEPS: CliDeps = {
   nameServerClient: (address) => createNameServerClient(address),
   brokerAdminClient: (address) => createBrokerAdminClient(address),
   messageIndexClient: (address) => createMessageIndexClient(address),
+  brokerDispatchClient: (address) => createBrokerDispatchClient(address),
+  startProducer: (endpoint, topic) => startOfficialProducer(endpoint, topic),
   now: () => Date.now(),
 };
 
@@ -38,19 +49,21 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: Partial<C
   try {
     const found = findCommand(argv, io);
     if (typeof found === 'number') return found;
-    command = found;
-    const rest = argv.slice(2);
+    command = found.command;
+    const { rest } = found;
     if (wantsHelp(rest)) return print(io, renderCommandHelp(command), EXIT_OK);
     const args = parseCommandArgs(rest, command.options);
-    const output = await command.run({ args, env: io.env ?? {}, deps: { ...DEFAULT_DEPS, ...deps } });
+    const streams = { stdout: io.stdout, stderr: io.stderr };
+    const context = { args, env: io.env ?? {}, deps: { ...DEFAULT_DEPS, ...deps }, streams };
+    const output = await command.run(io.signal === undefined ? context : { ...context, signal: io.signal });
     return report(io, output, json);
   } catch (err) {
     return reportError(io, err, json, usageHint(command?.noun, command?.verb));
   }
 }
 
-/** The command named by argv[0] and argv[1], or the exit code after printing help. */
-function findCommand(argv: readonly string[], io: CliIo): Command | ExitCode {
+/** The command named by argv[0] and argv[1] (and argv[2] for a two-word verb: broker config get), or the exit code after printing help. */
+function findCommand(argv: readonly string[], io: CliIo): { command: Command; rest: readonly string[] } | ExitCode {
   const [noun, verb] = argv;
   if (noun === undefined) return print(io, renderRootHelp(COMMANDS), EXIT_USAGE, 'stderr');
   if (HELP_FLAGS.includes(noun) || noun === 'help') return print(io, renderRootHelp(COMMANDS), EXIT_OK);
@@ -60,12 +73,19 @@ function findCommand(argv: readonly string[], io: CliIo): Command | ExitCode {
   }
   if (verb === undefined) return print(io, renderNounHelp(noun, COMMANDS), EXIT_USAGE, 'stderr');
   if (HELP_FLAGS.includes(verb)) return print(io, renderNounHelp(noun, COMMANDS), EXIT_OK);
-  const command = COMMANDS.find((c) => c.noun === noun && c.verb === verb);
-  if (command === undefined) {
-    const verbs = COMMANDS.filter((c) => c.noun === noun).map((c) => c.verb);
-    throw new UsageError(`unknown command "${noun} ${verb}"; ${noun} verbs: ${verbs.join(', ')}`, usageHint(noun));
+  const ofNoun = COMMANDS.filter((c) => c.noun === noun);
+  for (const command of ofNoun) {
+    const words = command.verb.split(' ');
+    if (words.every((word, i) => argv[1 + i] === word)) return { command, rest: argv.slice(1 + words.length) };
   }
-  return command;
+  const verbs = ofNoun.map((c) => c.verb);
+  if (verbs.some((v) => v.startsWith(`${verb} `))) {
+    const sub = argv[2];
+    if (sub === undefined) return print(io, renderNounHelp(noun, COMMANDS), EXIT_USAGE, 'stderr');
+    if (HELP_FLAGS.includes(sub)) return print(io, renderNounHelp(noun, COMMANDS), EXIT_OK);
+    throw new UsageError(`unknown command "${noun} ${verb} ${sub}"; ${noun} verbs: ${verbs.join(', ')}`, usageHint(noun));
+  }
+  throw new UsageError(`unknown command "${noun} ${verb}"; ${noun} verbs: ${verbs.join(', ')}`, usageHint(noun));
 }
 
 /** --help or -h anywhere before a `--`. */
@@ -80,7 +100,7 @@ function print(io: CliIo, text: string, code: ExitCode, stream: 'stdout' | 'stde
 }
 
 function report(io: CliIo, output: CommandOutput, json: boolean): ExitCode {
-  io.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text);
+  if (output.streamed !== true) io.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text);
   if (output.warning !== undefined) io.stderr.write(`error: ${output.warning}\n`);
   return output.exitCode;
 }

@@ -13,6 +13,10 @@ const METHODS: Record<BrokerAdminMethod, true> = {
   ListGroups: true,
   ResetOffset: true,
   GroupProgress: true,
+  ReplicationStatus: true,
+  TopicStats: true,
+  GetConfig: true,
+  SetConfig: true,
 };
 
 describe('BrokerAdmin proto', () => {

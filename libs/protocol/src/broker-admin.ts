@@ -146,6 +146,49 @@ export interface AdminReplicationStatusResponse {
   master?: AdminFollowedMaster;
 }
 
+export interface AdminTopicStatsRequest {
+  topic?: string;
+}
+
+/** One queue's stored range; the int64 fields are decoded as strings. */
+export interface AdminQueueStats {
+  queue_id?: number;
+  min_offset?: number | string;
+  max_offset?: number | string;
+  /** Epoch ms of the newest message; 0 when the queue is empty. */
+  last_store_timestamp_ms?: number | string;
+}
+
+export interface AdminTopicStatsResponse {
+  topic?: string;
+  queues?: AdminQueueStats[];
+}
+
+/** One config field of a running broker; value_json is the value as JSON. */
+export interface AdminConfigEntry {
+  key?: string;
+  value_json?: string;
+  /** Unset means false: the field needs a restart to change. */
+  runtime?: boolean;
+  secret?: boolean;
+  description?: string;
+}
+
+export interface AdminGetConfigResponse {
+  entries?: AdminConfigEntry[];
+}
+
+/** SetConfig: `value` as on the command line (true/false, a number, a string, a comma-separated list). */
+export interface AdminSetConfigRequest {
+  key?: string;
+  value?: string;
+}
+
+export interface AdminSetConfigResponse {
+  old_entry?: AdminConfigEntry;
+  entry?: AdminConfigEntry;
+}
+
 /** Every BrokerAdmin RPC: [request, response]. */
 export interface BrokerAdminMethods {
   CreateTopic: [AdminTopicRequest, { topic?: AdminTopic }];
@@ -161,6 +204,9 @@ export interface BrokerAdminMethods {
   ResetOffset: [AdminResetOffsetRequest, AdminResetOffsetResponse];
   GroupProgress: [AdminGroupProgressRequest, AdminGroupProgressResponse];
   ReplicationStatus: [Record<string, never>, AdminReplicationStatusResponse];
+  TopicStats: [AdminTopicStatsRequest, AdminTopicStatsResponse];
+  GetConfig: [Record<string, never>, AdminGetConfigResponse];
+  SetConfig: [AdminSetConfigRequest, AdminSetConfigResponse];
 }
 
 export type BrokerAdminMethod = keyof BrokerAdminMethods;

@@ -11,12 +11,14 @@ import type { BrokerMetadata } from '../metadata/open-metadata';
 import { groupAdminHandlers } from './group-admin';
 import { groupProgressHandlers } from './group-progress';
 import { offsetAdminHandlers } from './offset-admin';
+import { configAdminHandlers, type BrokerConfigAccess } from './config-admin';
 import { replicationStatusHandlers, type ReplicationStatusView } from './replication-status';
 import { topicAdminHandlers } from './topic-admin';
+import { topicStatsHandlers } from './topic-stats';
 
 /** What ResetOffset and GroupProgress work on besides the metadata: the queues and the POP positions. */
 export interface OffsetAdminSources {
-  readonly store: Pick<MessageStore, 'offsetAtTime' | 'queueRange' | 'entries' | 'read'>;
+  readonly store: Pick<MessageStore, 'offsetAtTime' | 'queueRange' | 'entries' | 'read' | 'queueIds' | 'readQueue'>;
   readonly consumption: Pick<PopConsumption, 'resetPosition' | 'offsets' | 'inflight' | 'nextOffset'>;
   readonly clock: Clock;
   /**
@@ -24,11 +26,17 @@ export interface OffsetAdminSources {
    * replicationStatusView). Without it ReplicationStatus answers NOT_IMPLEMENTED.
    */
   readonly replication?: () => ReplicationStatusView;
+  /**
+   * The broker's config, for GetConfig and SetConfig (config-admin.ts), with the fields that may
+   * change at run time. Without it both answer NOT_IMPLEMENTED.
+   */
+  readonly config?: BrokerConfigAccess;
 }
 
 /**
- * apogee.broker.v1.BrokerAdmin over the broker's topic and group registries, its POP positions
- * and (ReplicationStatus) its replication state.
+ * apogee.broker.v1.BrokerAdmin over the broker's topic and group registries, its POP positions,
+ * its queues (TopicStats), (ReplicationStatus) its replication state and (GetConfig, SetConfig)
+ * its config.
  */
 export function createBrokerAdminService(
   metadata: Pick<BrokerMetadata, 'topics' | 'groups'>,
@@ -41,6 +49,8 @@ export function createBrokerAdminService(
     ...offsetAdminHandlers({ topics: metadata.topics, groups: metadata.groups, ...sources }),
     ...groupProgressHandlers({ topics: metadata.topics, groups: metadata.groups, ...sources }),
     ...replicationStatusHandlers(sources.replication),
+    ...topicStatsHandlers({ topics: metadata.topics, store: sources.store }),
+    ...configAdminHandlers(sources.config, logger.child({ component: 'admin' })),
   };
   const log = logger.child({ component: 'admin' });
   const implementation: UntypedServiceImplementation = {};

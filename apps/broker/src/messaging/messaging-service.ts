@@ -112,7 +112,6 @@ export function createMessagingService(deps: MessagingServiceDeps): MessagingSer
         routes,
         brokerName: config.brokerName,
         brokerId: config.brokerId,
-        autoCreateTopics: config.autoCreateTopics,
         advertisedAddress: deps.advertisedAddress,
       }),
     ),

@@ -21,7 +21,6 @@ export interface QueryRouteDeps {
   readonly routes: RouteSource;
   readonly brokerName: string;
   readonly brokerId: number;
-  readonly autoCreateTopics: boolean;
   /** host:port clients reach this broker at (known once the server is bound). */
   readonly advertisedAddress: () => string;
 }
@@ -55,7 +54,7 @@ function localQueues(deps: QueryRouteDeps, topic: string): WireMessageQueue[] {
   if (isDeadLetterTopic(topic)) {
     throw new ApogeeError('TOPIC_NOT_FOUND', `Dead-letter topic ${JSON.stringify(topic)} does not exist yet: no message of its group was dead-lettered`);
   }
-  if (!deps.autoCreateTopics) {
+  if (!deps.topics.autoCreateTopics) {
     throw new ApogeeError(
       'TOPIC_NOT_FOUND',
       `Topic ${JSON.stringify(topic)} does not exist; create it first (apogee topic create ${topic} --type NORMAL), ` +

@@ -29,6 +29,7 @@ export interface GroupChanges {
 }
 
 export class GroupRegistry {
+  private autoCreate: boolean;
   private readonly groups: NamedTable<GroupConfig>;
 
   constructor(
@@ -36,6 +37,16 @@ export class GroupRegistry {
     private readonly options: GroupRegistryOptions,
   ) {
     this.groups = new NamedTable(table);
+    this.autoCreate = options.autoCreateGroups;
+  }
+
+  /** Whether an unknown group is created for its first consumer (config autoCreateGroups; `apogee broker config set` changes it). */
+  get autoCreateGroups(): boolean {
+    return this.autoCreate;
+  }
+
+  setAutoCreateGroups(on: boolean): void {
+    this.autoCreate = on;
   }
 
   get(name: string): GroupConfig | undefined {
@@ -119,7 +130,7 @@ export class GroupRegistry {
     const known = this.groups.get(name);
     if (known !== undefined && !isSystemGroup(name)) return known;
     validateGroupName(name);
-    if (!this.options.autoCreateGroups) {
+    if (!this.autoCreate) {
       throw new ApogeeError(
         'GROUP_NOT_FOUND',
         `Consumer group ${JSON.stringify(name)} does not exist on this broker; create it first ` +

@@ -47,6 +47,7 @@ export type TopicChangeKind = 'created' | 'updated' | 'deleted';
 export type TopicChangeListener = (change: { readonly kind: TopicChangeKind; readonly topic: TopicConfig }) => void;
 
 export class TopicRegistry {
+  private autoCreate: boolean;
   private readonly topics: NamedTable<TopicConfig>;
   private readonly listeners = new Set<TopicChangeListener>();
 
@@ -55,6 +56,16 @@ export class TopicRegistry {
     private readonly options: TopicRegistryOptions,
   ) {
     this.topics = new NamedTable(table);
+    this.autoCreate = options.autoCreateTopics;
+  }
+
+  /** Whether an unknown topic is created on its first send (config autoCreateTopics; `apogee broker config set` changes it). */
+  get autoCreateTopics(): boolean {
+    return this.autoCreate;
+  }
+
+  setAutoCreateTopics(on: boolean): void {
+    this.autoCreate = on;
   }
 
   get(name: string): TopicConfig | undefined {
@@ -139,7 +150,7 @@ export class TopicRegistry {
 
   private async createForSend(name: string, messageType: MessageType): Promise<TopicConfig> {
     validateTopicName(name);
-    if (!this.options.autoCreateTopics) {
+    if (!this.autoCreate) {
       throw new ApogeeError(
         'TOPIC_NOT_FOUND',
         `Topic ${JSON.stringify(name)} does not exist on this broker; create it first ` +

@@ -81,7 +81,7 @@ async function createOn(admin: BrokerAdminClient, master: MasterBroker, input: G
   };
 }
 
-function groupJson(group: AdminGroup): object {
+export function groupJson(group: AdminGroup): object {
   return {
     name: group.name,
     fifo: group.fifo ?? false,

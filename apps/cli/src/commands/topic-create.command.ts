@@ -83,7 +83,7 @@ function describeTopic(topic: AdminTopic): string {
   return `${topic.message_type ?? '?'}, ${topic.read_queue_count ?? '?'} read / ${topic.write_queue_count ?? '?'} write queues`;
 }
 
-function topicJson(topic: AdminTopic): object {
+export function topicJson(topic: AdminTopic): object {
   return {
     name: topic.name,
     messageType: topic.message_type,
