@@ -175,6 +175,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     const replicationStatus = (): ReplicationStatusView =>
       replicationStatusView({ role, epochs, store, replicas, follower: runner?.currentFollower, replicationMode: config.replicationMode, clock: systemClock });
     const { topics: topicRegistry, groups: groupRegistry } = metadata;
+    const clientRegistry = messaging.clients;
     const configAccess = {
       config,
       runtime: {
@@ -184,7 +185,14 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     };
     const admin = createBrokerAdminService(
       metadata,
-      { store, consumption, clock: systemClock, replication: replicationStatus, config: configAccess },
+      {
+        store,
+        consumption,
+        clock: systemClock,
+        replication: replicationStatus,
+        config: configAccess,
+        consumers: (group) => clientRegistry.consumersOf(group),
+      },
       logger,
     );
     dispatch = createDispatchService({

@@ -97,9 +97,34 @@ describe('apogee group progress', () => {
             consumed: true,
           },
         ],
+        consumers: [],
       },
     ]);
     expect(doc.brokers[0].queues[0].lagSeconds).toBeGreaterThan(0);
+  });
+
+  it('lists the consumers of the group connected now', async () => {
+    const consumer = new SimpleConsumer({
+      consumerGroup: GROUP,
+      endpoints: cluster.broker,
+      namespace: '',
+      subscriptions: new Map([[TOPIC, '*']]),
+      awaitDuration: 1_000,
+      sslEnabled: false,
+      logger: quiet,
+    });
+    await consumer.startup();
+    try {
+      const { code, stdout } = await cli(['group', 'progress', GROUP, '--json', ...ns]);
+      expect(code).toBe(0);
+      expect(parse(stdout).brokers[0].consumers).toEqual([
+        { clientId: expect.any(String), clientType: 'SIMPLE_CONSUMER', lastSeenMs: expect.any(Number) },
+      ]);
+      const text = await cli(['group', 'progress', GROUP, ...ns]);
+      expect(text.stdout).toMatch(new RegExp(`^Consumers connected to ${BROKER_NAME}: 1 — \\S+ \\(SIMPLE_CONSUMER\\)$`, 'm'));
+    } finally {
+      await consumer.shutdown();
+    }
   });
 
   it('shows where a group that consumed nothing would start', async () => {

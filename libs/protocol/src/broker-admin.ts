@@ -105,9 +105,17 @@ export interface AdminQueueProgress {
   client_id?: string;
 }
 
+/** A consumer of the group the broker knows now; last_seen_ms is decoded as a string. */
+export interface AdminConnectedConsumer {
+  client_id?: string;
+  client_type?: string;
+  last_seen_ms?: number | string;
+}
+
 export interface AdminGroupProgressResponse {
   group?: string;
   queues?: AdminQueueProgress[];
+  consumers?: AdminConnectedConsumer[];
 }
 
 export type AdminReplicationRole = 'REPLICATION_ROLE_UNSPECIFIED' | 'MASTER' | 'SLAVE' | 'STANDBY';

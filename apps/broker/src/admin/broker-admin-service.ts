@@ -9,7 +9,7 @@ import type { MessageStore } from '@apogee/storage';
 import type { PopConsumption } from '../consumer/pop-consumption';
 import type { BrokerMetadata } from '../metadata/open-metadata';
 import { groupAdminHandlers } from './group-admin';
-import { groupProgressHandlers } from './group-progress';
+import { groupProgressHandlers, type GroupProgressDeps } from './group-progress';
 import { offsetAdminHandlers } from './offset-admin';
 import { configAdminHandlers, type BrokerConfigAccess } from './config-admin';
 import { replicationStatusHandlers, type ReplicationStatusView } from './replication-status';
@@ -31,6 +31,8 @@ export interface OffsetAdminSources {
    * change at run time. Without it both answer NOT_IMPLEMENTED.
    */
   readonly config?: BrokerConfigAccess;
+  /** The group's consumers connected now, for GroupProgress (the messaging service's ClientRegistry). */
+  readonly consumers?: GroupProgressDeps['consumers'];
 }
 
 /**

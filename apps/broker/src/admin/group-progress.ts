@@ -29,6 +29,8 @@ export interface GroupProgressDeps {
   readonly store: Pick<MessageStore, 'queueRange' | 'entries' | 'read'>;
   readonly consumption: Pick<PopConsumption, 'offsets' | 'inflight' | 'nextOffset'>;
   readonly clock: Clock;
+  /** The group's consumers connected now (messaging ClientRegistry); absent: none listed. */
+  readonly consumers?: (group: string) => ReadonlyArray<{ clientId: string; clientType: string; lastSeenMs: number }>;
 }
 
 export function groupProgressHandlers(deps: GroupProgressDeps): ProgressHandlers {
@@ -46,7 +48,8 @@ export function groupProgress(deps: GroupProgressDeps, request: AdminGroupProgre
   const start = (ref: QueueRef): number =>
     broadcast === true ? broadcastStartOffset({ offsets: deps.consumption.offsets, store: deps.store }, ref) : deps.consumption.nextOffset(ref);
   const now = deps.clock.now();
-  return { group, queues: refs.map((ref) => queueProgress(deps, ref, start, now)) };
+  const consumers = (deps.consumers?.(group) ?? []).map((c) => ({ client_id: c.clientId, client_type: c.clientType, last_seen_ms: c.lastSeenMs }));
+  return { group, queues: refs.map((ref) => queueProgress(deps, ref, start, now)), consumers };
 }
 
 /** The queues the state key has a position in, or, with a topic, every queue of it. */

@@ -25,6 +25,13 @@ export class ClientRegistry {
 
   constructor(private readonly clock: Clock) {}
 
+  /** The consumers whose last Settings named `group`, by client id. */
+  consumersOf(group: string): KnownClient[] {
+    return [...this.clients.values()]
+      .filter((c) => c.settings?.subscription?.group?.name === group)
+      .sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+  }
+
   get(clientId: string): KnownClient | undefined {
     return this.clients.get(clientId);
   }

@@ -131,6 +131,12 @@ export function renderGroupProgress(input: GroupProgressInput, outcomes: readonl
   for (const o of outcomes) {
     if (o.error !== undefined) lines.push(`${o.brokerName}: ${o.error.message}${o.error.hint ? `\n  hint: ${o.error.hint}` : ''}`);
   }
+  for (const o of outcomes) {
+    if (o.value === undefined) continue;
+    const consumers = o.value.consumers ?? [];
+    const list = consumers.map((c) => `${c.client_id ?? '?'} (${c.client_type ?? '?'})`).join(', ');
+    lines.push(`Consumers connected to ${o.brokerName}: ${consumers.length}${list === '' ? '' : ` — ${list}`}`);
+  }
   if (rows.length === 0 && outcomes.some((o) => o.value !== undefined)) {
     lines.push(`The group has not consumed anything yet; pass --topic to see where it would start on a topic.`);
   }
@@ -150,7 +156,16 @@ export function groupProgressJson(input: GroupProgressInput, outcomes: readonly 
       brokerName: o.brokerName,
       address: o.address || null,
       result: o.result,
-      ...(o.value === undefined ? {} : { queues: rowsOf([o]).map(({ brokerName: _broker, ...queue }) => queue) }),
+      ...(o.value === undefined
+        ? {}
+        : {
+            queues: rowsOf([o]).map(({ brokerName: _broker, ...queue }) => queue),
+            consumers: (o.value.consumers ?? []).map((c) => ({
+              clientId: c.client_id ?? '',
+              clientType: c.client_type ?? '',
+              lastSeenMs: Number(c.last_seen_ms ?? 0),
+            })),
+          }),
       ...(o.error === undefined ? {} : { error: o.error }),
     })),
   };
