@@ -24,7 +24,7 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { envNumber, fmt, printTable, progress, rawChannels, type Row, runSendLoad, type SendLoadResult, type Service, startBroker, startService, summariseProfile, tempDir } from '@apogee/bench';
+import { envNumber, fmt, printTable, progress, rawChannels, reportFailedParts, type Row, runBenchMain, runSendLoad, type SendLoadResult, type Service, startBroker, startService, summariseProfile, tempDir } from '@apogee/bench';
 import { drain, measureLatency } from './consume';
 import { runOfficialProducer } from './official-producer';
 
@@ -205,11 +205,7 @@ async function main(): Promise<void> {
   console.log('');
   printTable(table);
   if (profDir) printProfile(profDir);
-  if (fails.length > 0) {
-    console.log('\nFAILED parts:');
-    for (const f of fails) console.log(f);
-    process.exitCode = 1;
-  }
+  reportFailedParts(fails);
 }
 
 function printProfile(profDir: string): void {
@@ -226,11 +222,4 @@ function printProfile(profDir: string): void {
   for (const h of areas) console.log(`${pct(h.share).padStart(4)}  ${fmt(h.ms).padStart(7)} ms  ${h.name}`);
 }
 
-// Exit explicitly: the 'exit' hook in common.ts kills children and removes the temp dirs.
-main().then(
-  () => process.exit(),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createBrokerAdminClient, type AdminMessageType, type BrokerAdminClient } from '@apogee/protocol';
-import { envNumber, fmt, progress, rawChannels, type Service, startBroker, tempDir } from '@apogee/bench';
+import { envNumber, fmt, progress, rawChannels, reportFailedParts, runBenchMain, type Service, startBroker, tempDir } from '@apogee/bench';
 import { runBatchLoad, runTxLoad, templatesFor, type LoadResult } from './feature-load';
 import { measureTimerAccuracy, type TimerAccuracyRow } from './timer-accuracy';
 
@@ -226,18 +226,7 @@ async function main(): Promise<void> {
 
   console.log(`\n## apogee feature benchmark (${new Date().toISOString()}, node ${process.version}, run ${runTag})\n`);
   for (const line of out) console.log(line);
-  if (fails.length > 0) {
-    console.log('FAILED parts:');
-    for (const f of fails) console.log(f);
-    process.exitCode = 1;
-  }
+  reportFailedParts(fails);
 }
 
-// Exit explicitly: the 'exit' hook in common.ts kills children and removes the temp dirs.
-main().then(
-  () => process.exit(),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -34,7 +34,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { envNumber, fmt, printTable, progress, rawChannels, type Row, runSendLoad, type SendLoadResult, type Service, sleep, startApp, tempDir } from '@apogee/bench';
+import { envNumber, fmt, printTable, progress, rawChannels, reportFailedParts, type Row, runBenchMain, runSendLoad, type SendLoadResult, type Service, sleep, startApp, tempDir } from '@apogee/bench';
 import { createBrokerAdminClient, createHaControllerClient, type WireHaGroup } from '@apogee/protocol';
 import { runLatencyProducer, type LatencyProducerResult } from './latency-producer';
 
@@ -374,18 +374,7 @@ async function main(): Promise<void> {
     rows.push({ measure: 'max', result: fmt(Math.max(...first)), ceiling: fmt(Math.max(...prom)), target: '' });
     printTable(rows, { measure: 'trial', result: 'kill → first send ms', ceiling: 'kill → promoted ms', ratio: 'failed sends', target: 'epoch' });
   }
-  if (fails.length > 0) {
-    console.log('\nFAILED parts:');
-    for (const f of fails) console.log(f);
-    process.exitCode = 1;
-  }
+  reportFailedParts(fails);
 }
 
-// Exit explicitly: the 'exit' hook in common.ts kills children and removes the temp dirs.
-main().then(
-  () => process.exit(),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
+import { lagSeconds } from './admin/group-progress';
 import { groupOfStateKey } from './consumer/broadcast-state';
 import type { PopConsumption } from './consumer/pop-consumption';
-import type { QueueRef } from './consumer/queue-ref';
 import type { BrokerMetadata } from './metadata/open-metadata';
 import { BUCKET_MS, ENTRY_BYTES, bucketStartOfFileName } from './timer/timer-bucket-file';
 
@@ -273,7 +273,7 @@ export function createBrokerStateMetrics(registry: Registry, source: BrokerState
         const oldest = Math.max(position.committedOffset, min);
         const behind = Math.max(0, max - oldest);
         messages.set(group, (messages.get(group) ?? 0) + behind);
-        if (behind > 0) seconds.set(group, Math.max(seconds.get(group) ?? 0, ageSeconds(source.store, ref, oldest, now)));
+        if (behind > 0) seconds.set(group, Math.max(seconds.get(group) ?? 0, lagSeconds(source.store, ref, oldest, now)));
       }
     }
     lagMemo = { at: now, messages, seconds };
@@ -378,17 +378,6 @@ export function createBrokerStateMetrics(registry: Registry, source: BrokerState
 }
 
 export type BrokerStateMetrics = ReturnType<typeof createBrokerStateMetrics>;
-
-/** Seconds since the message at `offset` was stored; 0 if it cannot be read (removed meanwhile). */
-function ageSeconds(store: BrokerStateSource['store'], ref: QueueRef, offset: number, now: number): number {
-  const [entry] = store.entries(ref.topic, ref.queueId, offset, 1);
-  if (entry === undefined) return 0;
-  try {
-    return Math.max(0, now - store.read(entry.physicalOffset, entry.totalBytes).storeTimestampMs) / 1_000;
-  } catch {
-    return 0;
-  }
-}
 
 /** Entries in the timer bucket files not wholly fired (a bucket file is deleted once it is). */
 async function pendingTimers(dir: string, firedUpTo: number): Promise<number> {

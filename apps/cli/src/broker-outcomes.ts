@@ -40,15 +40,20 @@ function failureSummary(what: string, outcomes: readonly BrokerOutcome<unknown>[
   return failed === 0 ? undefined : `${what} failed on ${failed} of ${outcomes.length} broker${outcomes.length === 1 ? '' : 's'}`;
 }
 
-/** The outcomes as --json reports them. */
-function outcomesJson<T, J>(outcomes: readonly BrokerOutcome<T>[], valueJson: (value: T) => J): object[] {
-  return outcomes.map((o) => ({
+/** One broker's outcome as --json reports it: name, address, result, `fields` of its value, its error. */
+export function brokerOutcomeJson<T>(o: BrokerOutcome<T>, fields: (value: T) => object): object {
+  return {
     brokerName: o.brokerName,
     address: o.address || null,
     result: o.result,
-    ...(o.value === undefined ? {} : { value: valueJson(o.value) }),
+    ...(o.value === undefined ? {} : fields(o.value)),
     ...(o.error === undefined ? {} : { error: o.error }),
-  }));
+  };
+}
+
+/** The outcomes as --json reports them. */
+function outcomesJson<T, J>(outcomes: readonly BrokerOutcome<T>[], valueJson: (value: T) => J): object[] {
+  return outcomes.map((o) => brokerOutcomeJson(o, (value) => ({ value: valueJson(value) })));
 }
 
 export interface FanOut<T, J> {

@@ -18,6 +18,19 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 type JsonDocument = Record<string, any>;
 const parse = (stdout: string): JsonDocument => JSON.parse(stdout) as JsonDocument;
 
+/** A SimpleConsumer of GROUP on TOPIC (not started). */
+function groupConsumer(): SimpleConsumer {
+  return new SimpleConsumer({
+    consumerGroup: GROUP,
+    endpoints: cluster.broker,
+    namespace: '',
+    subscriptions: new Map([[TOPIC, '*']]),
+    awaitDuration: 1_000,
+    sslEnabled: false,
+    logger: quiet,
+  });
+}
+
 beforeAll(async () => {
   cluster = await startTestCluster();
   ns = ['--nameserver', cluster.nameserver];
@@ -32,15 +45,7 @@ beforeAll(async () => {
   } finally {
     await producer.shutdown();
   }
-  const consumer = new SimpleConsumer({
-    consumerGroup: GROUP,
-    endpoints: cluster.broker,
-    namespace: '',
-    subscriptions: new Map([[TOPIC, '*']]),
-    awaitDuration: 1_000,
-    sslEnabled: false,
-    logger: quiet,
-  });
+  const consumer = groupConsumer();
   await consumer.startup();
   try {
     // Receive the first 8 (they stay in flight for a minute), ack the first 5 of them.
@@ -104,15 +109,7 @@ describe('apogee group progress', () => {
   });
 
   it('lists the consumers of the group connected now', async () => {
-    const consumer = new SimpleConsumer({
-      consumerGroup: GROUP,
-      endpoints: cluster.broker,
-      namespace: '',
-      subscriptions: new Map([[TOPIC, '*']]),
-      awaitDuration: 1_000,
-      sslEnabled: false,
-      logger: quiet,
-    });
+    const consumer = groupConsumer();
     await consumer.startup();
     try {
       const { code, stdout } = await cli(['group', 'progress', GROUP, '--json', ...ns]);

@@ -171,3 +171,22 @@ export function startBroker(brokerMain: string, dataDir: string, nodeFlags: read
   const flags = ['--data-dir', dataDir, '--nameservers', nameservers, '--flush-mode', 'ASYNC', '--auto-create-topics', 'true', '--auto-create-groups', 'true'];
   return startApp('broker', brokerMain, flags, nodeFlags);
 }
+
+/** Prints the parts that failed (if any) and sets a failing exit code. */
+export function reportFailedParts(fails: readonly string[]): void {
+  if (fails.length === 0) return;
+  console.log('\nFAILED parts:');
+  for (const f of fails) console.log(f);
+  process.exitCode = 1;
+}
+
+/** Runs a benchmark's main and exits explicitly: the 'exit' hook kills children and removes the temp dirs. */
+export function runBenchMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

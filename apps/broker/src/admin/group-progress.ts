@@ -97,7 +97,7 @@ function queueProgress(deps: GroupProgressDeps, ref: QueueRef, startOf: (ref: Qu
 }
 
 /** Seconds since the message at `offset` was stored; 0 if it cannot be read (removed meanwhile). */
-function lagSeconds(store: GroupProgressDeps['store'], ref: QueueRef, offset: number, now: number): number {
+export function lagSeconds(store: Pick<MessageStore, 'entries' | 'read'>, ref: QueueRef, offset: number, now: number): number {
   const [entry] = store.entries(ref.topic, ref.queueId, offset, 1);
   if (entry === undefined) return 0;
   try {

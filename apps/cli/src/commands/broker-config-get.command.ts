@@ -2,6 +2,7 @@
  * `apogee broker config get [--broker HOST:PORT] [--key K]`: the effective config of a running
  * broker (BrokerAdmin.GetConfig; secret fields redacted), of one broker or of every master.
  */
+import { brokerOutcomeJson } from '../broker-outcomes';
 import type { BrokerAdminClient, BrokerAdminMethods } from '@apogee/protocol';
 import { expectPositionals, stringOption, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
@@ -43,22 +44,16 @@ export function renderConfigGet(input: ConfigGetInput, outcomes: readonly Broker
 export function configGetJson(input: ConfigGetInput, outcomes: readonly BrokerOutcome<GetConfigResponse>[]): object {
   return {
     ok: outcomes.every((o) => o.result !== 'failed'),
-    brokers: outcomes.map((o) => {
-      const entries = entriesOf(o, input.key);
-      return {
-        brokerName: o.brokerName,
-        address: o.address || null,
-        result: o.result,
-        ...(o.value === undefined
-          ? {}
-          : {
-              config: Object.fromEntries(entries.map((e) => [e.key ?? '', parsedValue(e.value_json)])),
-              runtime: entries.filter((e) => e.runtime).map((e) => e.key),
-              secret: entries.filter((e) => e.secret).map((e) => e.key),
-            }),
-        ...(o.error === undefined ? {} : { error: o.error }),
-      };
-    }),
+    brokers: outcomes.map((o) =>
+      brokerOutcomeJson(o, () => {
+        const entries = entriesOf(o, input.key);
+        return {
+          config: Object.fromEntries(entries.map((e) => [e.key ?? '', parsedValue(e.value_json)])),
+          runtime: entries.filter((e) => e.runtime).map((e) => e.key),
+          secret: entries.filter((e) => e.secret).map((e) => e.key),
+        };
+      }),
+    ),
   };
 }
 

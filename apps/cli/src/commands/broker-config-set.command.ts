@@ -6,7 +6,7 @@
 import type { BrokerAdminClient, BrokerAdminMethods } from '@apogee/protocol';
 import { expectPositionals, type ParsedArgs } from '../cli-args';
 import { UsageError } from '../cli-error';
-import { renderOutcomes } from '../broker-outcomes';
+import { brokerOutcomeJson, renderOutcomes } from '../broker-outcomes';
 import { applyOnMasters, brokerTarget, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
 import { progressOf, type Command, type CommandContext, type CommandOutput } from '../command';
 import { callServer } from '../server-error';
@@ -56,13 +56,7 @@ async function run(ctx: CommandContext): Promise<CommandOutput> {
       key: input.key,
       value: input.value,
       ok: failed === 0,
-      brokers: outcomes.map((o) => ({
-        brokerName: o.brokerName,
-        address: o.address || null,
-        result: o.result,
-        ...(o.value === undefined ? {} : { old: parsedValue(o.value.old_entry?.value_json), new: parsedValue(o.value.entry?.value_json) }),
-        ...(o.error === undefined ? {} : { error: o.error }),
-      })),
+      brokers: outcomes.map((o) => brokerOutcomeJson(o, (value) => ({ old: parsedValue(value.old_entry?.value_json), new: parsedValue(value.entry?.value_json) }))),
     },
     exitCode: failed === 0 ? EXIT_OK : EXIT_FAILURE,
     ...(failed === 0 ? {} : { warning: `setting ${input.key} failed on ${failed} of ${outcomes.length} broker${outcomes.length === 1 ? '' : 's'}` }),

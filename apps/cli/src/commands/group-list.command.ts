@@ -3,6 +3,7 @@
  * (BrokerAdmin.ListGroups), one row per group and settings, with the brokers that have it. A group
  * whose settings differ between brokers gets a row per variant, so the difference shows.
  */
+import { brokerOutcomeJson } from '../broker-outcomes';
 import type { AdminGroup, BrokerAdminClient } from '@apogee/protocol';
 import { isSystemGroup, validateClusterName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
@@ -96,13 +97,7 @@ async function run(ctx: CommandContext): Promise<CommandOutput> {
       cluster: cluster.clusterName,
       ok: failed === 0,
       groups: groupRows(outcomes),
-      brokers: outcomes.map((o) => ({
-        brokerName: o.brokerName,
-        address: o.address || null,
-        result: o.result,
-        ...(o.value === undefined ? {} : { groups: o.value.map(groupJson) }),
-        ...(o.error === undefined ? {} : { error: o.error }),
-      })),
+      brokers: outcomes.map((o) => brokerOutcomeJson(o, (value) => ({ groups: value.map(groupJson) }))),
     },
     exitCode: failed === 0 ? EXIT_OK : EXIT_FAILURE,
     ...(failed === 0 ? {} : { warning: `listing groups failed on ${failed} of ${outcomes.length} broker${outcomes.length === 1 ? '' : 's'}` }),

@@ -6,6 +6,7 @@
  * lag in messages, messages in flight and how old the oldest unacked message is; then totals.
  * A broadcast group keeps positions per client: one row per client and queue, with a CLIENT column.
  */
+import { brokerOutcomeJson } from '../broker-outcomes';
 import type { AdminGroupProgressResponse, AdminQueueProgress, BrokerAdminClient } from '@apogee/protocol';
 import { validateClusterName, validateGroupName, validateTopicName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
@@ -152,22 +153,16 @@ export function groupProgressJson(input: GroupProgressInput, outcomes: readonly 
     topic: input.topic ?? null,
     ok: outcomes.every((o) => o.result !== 'failed'),
     totals,
-    brokers: outcomes.map((o) => ({
-      brokerName: o.brokerName,
-      address: o.address || null,
-      result: o.result,
-      ...(o.value === undefined
-        ? {}
-        : {
-            queues: rowsOf([o]).map(({ brokerName: _broker, ...queue }) => queue),
-            consumers: (o.value.consumers ?? []).map((c) => ({
-              clientId: c.client_id ?? '',
-              clientType: c.client_type ?? '',
-              lastSeenMs: Number(c.last_seen_ms ?? 0),
-            })),
-          }),
-      ...(o.error === undefined ? {} : { error: o.error }),
-    })),
+    brokers: outcomes.map((o) =>
+      brokerOutcomeJson(o, (value) => ({
+        queues: rowsOf([o]).map(({ brokerName: _broker, ...queue }) => queue),
+        consumers: (value.consumers ?? []).map((c) => ({
+          clientId: c.client_id ?? '',
+          clientType: c.client_type ?? '',
+          lastSeenMs: Number(c.last_seen_ms ?? 0),
+        })),
+      })),
+    ),
   };
 }
 

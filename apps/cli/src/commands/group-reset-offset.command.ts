@@ -6,6 +6,7 @@
  * with a position on the topic moves (a CLIENT column), and so does the start of clients that
  * appear later (the "(new clients)" rows).
  */
+import { brokerOutcomeJson } from '../broker-outcomes';
 import type { AdminQueueOffsetReset, AdminResetOffsetRequest, AdminResetOffsetResponse, BrokerAdminClient } from '@apogee/protocol';
 import { validateGroupName, validateTopicName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
@@ -135,19 +136,13 @@ export function resetOffsetJson(input: GroupResetOffsetInput, outcomes: readonly
     topic: input.topic,
     to,
     ok: outcomes.every((o) => o.result !== 'failed'),
-    brokers: outcomes.map((o) => ({
-      brokerName: o.brokerName,
-      address: o.address || null,
-      result: o.result,
-      ...(o.value === undefined
-        ? {}
-        : {
-            futureTimestamp: o.value.future_timestamp ?? false,
-            ...(o.value.broadcast ? { broadcast: true } : {}),
-            queues: (o.value.queues ?? []).map(queueJson),
-          }),
-      ...(o.error === undefined ? {} : { error: o.error }),
-    })),
+    brokers: outcomes.map((o) =>
+      brokerOutcomeJson(o, (value) => ({
+        futureTimestamp: value.future_timestamp ?? false,
+        ...(value.broadcast ? { broadcast: true } : {}),
+        queues: (value.queues ?? []).map(queueJson),
+      })),
+    ),
   };
 }
 

@@ -3,6 +3,7 @@
  * nameserver's route), the stored offset range and when its newest message was stored
  * (BrokerAdmin.TopicStats, as RocketMQ's `topicStatus`).
  */
+import { brokerOutcomeJson } from '../broker-outcomes';
 import type { BrokerAdminClient, BrokerAdminMethods } from '@apogee/protocol';
 import { validateTopicName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, type ParsedArgs } from '../cli-args';
@@ -88,20 +89,14 @@ export function topicStatsJson(topic: string, outcomes: readonly BrokerOutcome<T
     topic,
     ok: outcomes.every((o) => o.result !== 'failed'),
     totals: { messages: rows.reduce((sum, r) => sum + r.messages, 0), queues: rows.length },
-    brokers: outcomes.map((o) => ({
-      brokerName: o.brokerName,
-      address: o.address || null,
-      result: o.result,
-      ...(o.value === undefined
-        ? {}
-        : {
-            queues: statsRows([o]).map(({ brokerName: _broker, lastStoreTimestampMs, ...q }) => ({
-              ...q,
-              lastStoreTime: lastStoreTimestampMs > 0 ? iso(lastStoreTimestampMs) : null,
-            })),
-          }),
-      ...(o.error === undefined ? {} : { error: o.error }),
-    })),
+    brokers: outcomes.map((o) =>
+      brokerOutcomeJson(o, () => ({
+        queues: statsRows([o]).map(({ brokerName: _broker, lastStoreTimestampMs, ...q }) => ({
+          ...q,
+          lastStoreTime: lastStoreTimestampMs > 0 ? iso(lastStoreTimestampMs) : null,
+        })),
+      })),
+    ),
   };
 }
 
