@@ -250,9 +250,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         new MetadataFollower({ masterAddress, tables: metadataTables, intervalMs: METADATA_SYNC_MS, logger: logger.child({ component: 'replication' }) }),
       service,
       serviceAddress: config.serviceAddress,
+      // A role change re-registers under the new identity; under an ha-replicator the first role starts the registration.
       reregister: () => {
-        registration ??= startBrokerRegistration({ config, boundPort, topics, metrics, logger, timing, identity });
-        registration.refresh();
+        if (registration !== undefined) registration.refresh();
+        else if (haControlled) registration = startBrokerRegistration({ config, boundPort, topics, metrics, logger, timing, identity });
       },
       logger,
     });
