@@ -157,6 +157,11 @@ export function createReplicationMetrics(registry: Registry, source: Replication
               this.set(masterLag());
             },
           }),
+    truncatedBytes: new Counter({
+      name: 'apogee_replication_truncated_bytes_total',
+      help: 'Commit-log bytes this broker cut because its new master never had them (an old master rejoining as a slave).',
+      registers: [registry],
+    }),
   };
 }
 

@@ -202,12 +202,13 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
       logger,
     });
-    createReplicationMetrics(registry, {
+    const replicationMetrics = createReplicationMetrics(registry, {
       lags: () => replicas.lags(),
       inSyncReplicas: () => replicas.inSyncReplicas().length,
       syncWaits: () => replicas.syncWaits,
       masterLagBytes: () => runner?.currentFollower?.lagBytes ?? 0,
     });
+    store.onTruncate((cut) => replicationMetrics.truncatedBytes.inc(cut.bytesCut));
     const stateMetrics = createBrokerStateMetrics(registry, {
       store,
       storeDir: path.join(config.dataDir, 'store'),

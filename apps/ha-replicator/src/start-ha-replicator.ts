@@ -27,6 +27,9 @@ export interface RunningHaReplicator extends RunningService {
   readonly election: LeaderElection;
 }
 
+/** How often a non-acting ha-replicator looks up the acting one (it tells brokers that reach it). */
+const LEADER_LOOKUP_MS = 1_000;
+
 const WILDCARD_TO_LOOPBACK: Readonly<Record<string, string>> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
 
 /**
@@ -45,6 +48,8 @@ export async function startHaReplicator(config: HaReplicatorConfig, deps: HaRepl
   await mkdir(config.dataDir, { recursive: true });
   const meta = await MetadataStore.open(path.join(config.dataDir, 'meta'));
   let address = '';
+  /** Who acts: this one's address while it does, else the elected one's (looked up every LEADER_LOOKUP_MS). */
+  let actingAddress = '';
   let controller: HaControllerService | undefined;
   let service: RunningService | undefined;
   try {
@@ -55,7 +60,7 @@ export async function startHaReplicator(config: HaReplicatorConfig, deps: HaRepl
       masterTimeoutMs: config.masterTimeoutMs,
       leaseMs: config.leaseMs,
       tickMs: config.tickMs,
-      actingAddress: () => address,
+      actingAddress: () => actingAddress,
     });
     const registry = createMetricsRegistry(APP);
     const running = controller;
@@ -70,7 +75,7 @@ export async function startHaReplicator(config: HaReplicatorConfig, deps: HaRepl
   address = config.advertisedAddress || formatHostPort(WILDCARD_TO_LOOPBACK[config.grpcHost] ?? config.grpcHost, service.grpcPort);
   const election: LeaderElection =
     config.etcdEndpoints.length === 0
-      ? soloElection()
+      ? soloElection(address)
       : new EtcdLeaderElection({
           endpoints: [...config.etcdEndpoints],
           electionName: config.electionName,
@@ -79,13 +84,22 @@ export async function startHaReplicator(config: HaReplicatorConfig, deps: HaRepl
           logger: logger.child({ component: 'election' }),
         });
   const acting = controller;
-  election.onChange((isLeader) => acting.setActing(isLeader));
+  const lookUpLeader = async (): Promise<void> => {
+    actingAddress = election.isLeader ? address : ((await election.leaderId()) ?? '');
+  };
+  election.onChange((isLeader) => {
+    acting.setActing(isLeader);
+    void lookUpLeader();
+  });
   await election.start();
+  const leaderLookup = setInterval(() => void lookUpLeader(), LEADER_LOOKUP_MS);
+  leaderLookup.unref();
   const serving = service;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       try {
+        clearInterval(leaderLookup);
         await election.stop();
         acting.close();
         await serving.stop();

@@ -7,7 +7,9 @@ import { startEtcd, type EtcdServer } from './etcd-server';
 
 // Two ha-replicator processes elected through a real etcd, one broker reporting to both: exactly
 // one acts; kill -9 the acting one and the other takes over, keeping the broker master of the
-// same epoch (no failover, since the broker never went silent) with its lease renewed.
+// same epoch (no failover, since the broker never went silent) with its lease renewed. A second
+// broker knows only the non-acting one (as behind a Kubernetes Service): it is sent on to the
+// acting one and leased too.
 
 jest.setTimeout(60_000);
 
@@ -72,6 +74,21 @@ describe('two ha-replicators with etcd', () => {
     await waitFor(async () => (await checkHealth(broker.grpcAddress, { service: MASTER_HEALTH })) === 'SERVING', { what: 'the lease' });
     const other = replicators.find((r) => r !== acting) as SpawnedService;
     expect((await groupsOf(other)).acting).toBe(false);
+    const redirected = await spawnService({
+      app: 'broker',
+      args: [
+        ...['--nameservers', '', '--broker-name', 'ha2', '--data-dir', path.join(dir, 'broker2')],
+        ...['--ha-replicators', other.grpcAddress, '--ha-heartbeat-ms', '250'],
+      ],
+    });
+    try {
+      await waitFor(async () => (await checkHealth(redirected.grpcAddress, { service: MASTER_HEALTH })) === 'SERVING', {
+        what: 'the broker that knows only the non-acting ha-replicator leased through the acting one',
+        timeoutMs: 10_000,
+      });
+    } finally {
+      redirected.kill();
+    }
 
     acting.kill();
     await acting.exited;

@@ -6,11 +6,22 @@
  * lease_ms, so the broker's lease always ends before the ha-replicator's master timeout, counted
  * from when it received the heartbeat.
  *
+ * `haReplicators` may name each ha-replicator, or one address in front of them all (a Kubernetes
+ * Service): a non-acting one answers with the acting one's address, which the broker then also
+ * reports to, at once and in every later round, until another one acts.
+ *
  * An assignment of an epoch older than the broker's own is ignored (an ha-replicator that lost its
  * state learns the newer epoch from this very report). One heartbeat round at a time; a round
  * whose calls all fail changes nothing: the lease simply runs out.
  */
-import { createHaControllerClient, int64FromWire, type HaControllerClient, type WireAssignment, type WireBrokerHeartbeat } from '@apogee/protocol';
+import {
+  createHaControllerClient,
+  int64FromWire,
+  type HaControllerClient,
+  type WireAssignment,
+  type WireBrokerHeartbeat,
+  type WireBrokerHeartbeatResponse,
+} from '@apogee/protocol';
 import type { Clock, Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import type { ReplicaSet } from '../replication/replica-set';
@@ -37,7 +48,9 @@ export interface HaAgentOptions {
 }
 
 export class HaAgent {
-  private readonly clients: HaControllerClient[];
+  private readonly clients = new Map<string, HaControllerClient>();
+  /** The acting ha-replicator's address as one of them named it, when not configured itself. */
+  private redirect: string | undefined;
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
@@ -45,7 +58,7 @@ export class HaAgent {
   private warned = false;
 
   constructor(private readonly options: HaAgentOptions) {
-    this.clients = options.haReplicators.map((address) => createHaControllerClient(address));
+    for (const address of options.haReplicators) this.clients.set(address, createHaControllerClient(address));
     this.logger = options.logger.child({ component: 'ha' });
   }
 
@@ -58,24 +71,32 @@ export class HaAgent {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.round;
-    for (const client of this.clients) client.close();
+    for (const client of this.clients.values()) client.close();
   }
 
   /** One report to every ha-replicator, then the acting one's assignment carried out. */
   async runRound(): Promise<void> {
     const sentAtMs = this.options.clock.now();
     const report = this.report();
-    const timeoutMs = Math.max(this.options.heartbeatMs, 200);
-    const answers = await Promise.allSettled(this.clients.map((c) => c.heartbeat(report, timeoutMs)));
-    const acting = answers.find((a) => a.status === 'fulfilled' && a.value.acting === true);
-    if (acting === undefined || acting.status !== 'fulfilled' || acting.value.assignment === undefined) {
-      this.warnOnce(answers);
+    let { targets, answers } = await this.ask([...this.options.haReplicators, ...(this.redirect === undefined ? [] : [this.redirect])], report);
+    let acting = actingAnswer(answers);
+    if (acting === undefined) {
+      const named = answers.flatMap((a) => (a.status === 'fulfilled' && a.value.acting_address ? [a.value.acting_address] : []));
+      const fresh = named.find((address) => !targets.includes(address));
+      if (fresh !== undefined) {
+        this.redirect = fresh; // the one acting now, as a non-acting one told us
+        ({ targets, answers } = await this.ask([fresh], report));
+        acting = actingAnswer(answers);
+      }
+    }
+    if (acting?.assignment === undefined) {
+      this.warnOnce(targets, answers);
       await this.options.runner.syncServiceAddress(); // a lease that ran out stops the group address
       return;
     }
     if (this.warned) this.logger.info({}, 'ha-replicator answering again');
     this.warned = false;
-    await this.apply(acting.value.assignment, sentAtMs);
+    await this.apply(acting.assignment, sentAtMs);
     await this.options.runner.syncServiceAddress();
   }
 
@@ -123,12 +144,30 @@ export class HaAgent {
     };
   }
 
-  private warnOnce(answers: ReadonlyArray<PromiseSettledResult<unknown>>): void {
+  /** One heartbeat to each of `targets` (channels kept per address). */
+  private async ask(
+    targets: readonly string[],
+    report: WireBrokerHeartbeat,
+  ): Promise<{ targets: string[]; answers: Array<PromiseSettledResult<WireBrokerHeartbeatResponse>> }> {
+    const unique = [...new Set(targets)];
+    const timeoutMs = Math.max(this.options.heartbeatMs, 200);
+    const answers = await Promise.allSettled(unique.map((address) => this.clientOf(address).heartbeat(report, timeoutMs)));
+    return { targets: unique, answers };
+  }
+
+  private clientOf(address: string): HaControllerClient {
+    let client = this.clients.get(address);
+    if (client === undefined) {
+      client = createHaControllerClient(address);
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  private warnOnce(targets: readonly string[], answers: ReadonlyArray<PromiseSettledResult<unknown>>): void {
     if (this.warned) return;
     this.warned = true;
-    const errors = answers.map((a, i) =>
-      a.status === 'rejected' ? `${this.clients[i].address}: ${(a.reason as Error).message}` : `${this.clients[i].address}: not acting`,
-    );
+    const errors = answers.map((a, i) => (a.status === 'rejected' ? `${targets[i]}: ${(a.reason as Error).message}` : `${targets[i]}: not acting`));
     this.logger.warn({ errors, leaseHeld: this.options.role.holdsLease }, 'no acting ha-replicator answered; the lease runs out unless one does');
   }
 
@@ -144,4 +183,10 @@ export class HaAgent {
     }, delayMs);
     this.timer.unref();
   }
+}
+
+/** The answer of the acting ha-replicator among `answers`, if one acted. */
+function actingAnswer(answers: ReadonlyArray<PromiseSettledResult<WireBrokerHeartbeatResponse>>): WireBrokerHeartbeatResponse | undefined {
+  for (const a of answers) if (a.status === 'fulfilled' && a.value.acting === true) return a.value;
+  return undefined;
 }

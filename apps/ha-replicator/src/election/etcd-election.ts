@@ -91,6 +91,18 @@ export class EtcdLeaderElection implements LeaderElection {
     this.campaign();
   }
 
+  /** The elected candidate's id as etcd holds it (the oldest campaign key's value); undefined with none or etcd unreachable. */
+  async leaderId(): Promise<string | undefined> {
+    const client = this.client;
+    if (!client || this.stopping) return undefined;
+    try {
+      return await client.election(this.options.electionName, this.options.ttlSeconds).leader();
+    } catch (err) {
+      this.log.debug({ err }, 'leader lookup failed');
+      return undefined;
+    }
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.stopNow();
     return this.stopping;

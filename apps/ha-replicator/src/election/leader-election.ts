@@ -16,6 +16,8 @@ export interface LeaderElection {
   start(): Promise<void>;
   /** Resigns if leader (so another candidate takes over at once), releases resources; idempotent. */
   stop(): Promise<void>;
+  /** The elected candidate's id (its advertised address), when there is one. */
+  leaderId(): Promise<string | undefined>;
 }
 
 /** The listeners of one election and its current isLeader, notifying only on a change. */
@@ -46,8 +48,8 @@ export class LeadershipState {
   }
 }
 
-/** Leader from start() until stop(): for a single ha-replicator, with no etcd. */
-export function soloElection(): LeaderElection {
+/** Leader from start() until stop(): for a single ha-replicator, with no etcd. `id`: its own address. */
+export function soloElection(id = ''): LeaderElection {
   const state = new LeadershipState();
   const rethrow = (err: unknown): never => {
     throw err;
@@ -65,5 +67,6 @@ export function soloElection(): LeaderElection {
       stopped = true;
       state.set(false, rethrow);
     },
+    leaderId: async () => (state.isLeader ? id : undefined),
   };
 }
