@@ -29,7 +29,7 @@ const APPS: Record<string, AppDef> = {
 interface PodConfig {
   workload: K8sObject;
   container: K8sObject;
-  pod: { name: string; ordinal: number; namespace: string };
+  pod: { name: string; ordinal: number; namespace: string; ip: string };
   app: string;
   script: string;
   config: Record<string, any>;
@@ -132,7 +132,7 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
     }
   });
 
-  test('each broker and ha-replicator pod advertises its own headless-service DNS name; brokers list every ha-replicator', () => {
+  test('each broker pod advertises its headless-service DNS name, each ha-replicator pod its pod IP; brokers list the ha-replicator Service', () => {
     needsRender();
     const brokers = podConfigs(objects, namespace).filter((p) => p.app === 'broker');
     expect(brokers.length).toBeGreaterThan(0);
@@ -144,17 +144,56 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
       expect(b.config).toMatchObject({ brokerName: sts.metadata.name, brokerId: b.pod.ordinal, advertisedAddress: dns(b.pod.ordinal) });
       // The ha-replicators assign the roles; only without them is ordinal 0 the fixed master.
       expect(b.config.masterAddress).toBe(b.pod.ordinal === 0 || b.config.haReplicators.length > 0 ? '' : dns(0));
-      const haPods = manifests.podsOf(byName('StatefulSet', 'ha-replicator'), namespace);
-      expect(b.config.haReplicators).toEqual(haPods.map((p: any) => `${p.name}.ha-replicator.${namespace}.svc.cluster.local:9878`));
+      // One address in front of all ha-replicators; a non-acting one redirects to the acting one.
+      expect(b.config.haReplicators).toEqual([`ha-replicator.${namespace}.svc.cluster.local:9878`]);
       expect(b.config.dataDir).toBe('/var/lib/apogee/broker');
     }
-    for (const h of podConfigs(objects, namespace).filter((p) => p.app === 'ha-replicator')) {
-      expect(h.config.advertisedAddress).toBe(`${h.pod.name}.ha-replicator.${namespace}.svc.cluster.local:9878`);
+    // The Service `ha-replicator` is a ClusterIP Service selecting (only) the Deployment's pods on gRPC.
+    const haService = byName('Service', 'ha-replicator');
+    const haDeployment = byName('Deployment', 'ha-replicator');
+    expect(haService.spec.clusterIP).not.toBe('None');
+    expect(haService.spec.ports).toEqual([expect.objectContaining({ port: 9878, targetPort: 'grpc' })]);
+    expect(manifests.workloads(objects).filter((w: K8sObject) =>
+      Object.entries(haService.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v),
+    )).toEqual([haDeployment]);
+    // Each replica advertises (and campaigns in etcd as) its own pod IP, where brokers reach it when it acts.
+    const has = podConfigs(objects, namespace).filter((p) => p.app === 'ha-replicator');
+    expect(has.length).toBe(haDeployment.spec.replicas);
+    for (const h of has) {
+      expect(h.workload).toBe(haDeployment);
+      expect(h.config.advertisedAddress).toBe(`${h.pod.ip}:9878`);
     }
+    expect(new Set(has.map((h) => h.config.advertisedAddress)).size).toBe(has.length);
     // The clients' access point reaches the brokers' gRPC port.
     const access = byName('Service', 'apogee');
     expect(access.spec.clusterIP).not.toBe('None');
     expect(access.spec.ports).toEqual([expect.objectContaining({ port: 8081, targetPort: 'grpc' })]);
+  });
+
+  test('the consistency checks catch ha-replicator addresses that brokers could not use', () => {
+    needsRender();
+    const mutate = (change: (objs: K8sObject[]) => void): string[] => {
+      const copy: K8sObject[] = JSON.parse(JSON.stringify(objects));
+      change(copy);
+      return manifests.consistencyProblems(copy, namespace);
+    };
+    const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+    const setEnv = (objs: K8sObject[], kind: string, name: string, env: string, value: string) => {
+      for (const e of find(objs, kind, name).spec.template.spec.containers[0].env) if (e.name === env) e.value = value;
+    };
+    // Per-pod names of a Deployment resolve to nothing.
+    expect(mutate((o) => setEnv(o, 'StatefulSet', 'broker-a', 'APOGEE_BROKER_HA_REPLICATORS', `ha-replicator-0.ha-replicator.${namespace}.svc.cluster.local:9878`)).join('\n')).toMatch(/haReplicators .* are neither/);
+    // A headless Service is no single address in front of them.
+    expect(mutate((o) => (find(o, 'Service', 'ha-replicator').spec.clusterIP = 'None')).join('\n')).toMatch(/haReplicators/);
+    // A Service that selects other pods too.
+    expect(mutate((o) => delete find(o, 'Service', 'ha-replicator').spec.selector['app.kubernetes.io/name']).join('\n')).toMatch(/also selects/);
+    // Replicas advertising one shared address (e.g. the Service) could not be told apart.
+    expect(mutate((o) => setEnv(o, 'Deployment', 'ha-replicator', 'APOGEE_HA_REPLICATOR_ADVERTISED_ADDRESS', `ha-replicator.${namespace}.svc.cluster.local:9878`)).join('\n')).toMatch(/is not its pod IP/);
+    // No advertisedAddress: brokers would be redirected to loopback.
+    expect(mutate((o) => {
+      const c = find(o, 'Deployment', 'ha-replicator').spec.template.spec.containers[0];
+      c.env = c.env.filter((e: any) => e.name !== 'APOGEE_HA_REPLICATOR_ADVERTISED_ADDRESS');
+    }).join('\n')).toMatch(/sets no advertisedAddress/);
   });
 
   test('all app containers run the same image', () => {
@@ -176,7 +215,12 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
       expect(byName('StatefulSet', 'nameserver').spec.replicas).toBe(1);
       expect(ofApp('StatefulSet', 'broker').map((s) => [s.metadata.name, s.spec.replicas])).toEqual([['broker-a', 1]]);
       expect(byName('StatefulSet', 'index-service').spec.replicas).toBe(1);
-      expect(byName('StatefulSet', 'ha-replicator').spec.replicas).toBe(1);
+      expect(byName('Deployment', 'ha-replicator').spec.replicas).toBe(1);
+      // A single ha-replicator without etcd always acts: never two during an update.
+      expect(byName('Deployment', 'ha-replicator').spec.strategy.type).toBe('Recreate');
+      expect(ofApp('StatefulSet', 'ha-replicator')).toEqual([]);
+      expect(objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name).sort()).toEqual(['broker-a', 'index-service', 'nameserver']);
+      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['ha-replicator']);
       expect(ofApp('StatefulSet', 'etcd')).toEqual([]);
       const ha = podConfigs(objects, namespace).find((p) => p.app === 'ha-replicator');
       expect(ha?.config.etcdEndpoints).toEqual([]);
@@ -193,11 +237,23 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
         ['broker-b', 2],
       ]);
       expect(byName('StatefulSet', 'index-service').spec.replicas).toBe(1);
-      expect(byName('StatefulSet', 'ha-replicator').spec.replicas).toBe(2);
+      expect(byName('Deployment', 'ha-replicator').spec.replicas).toBe(2);
+      expect(ofApp('StatefulSet', 'ha-replicator')).toEqual([]);
       expect(byName('StatefulSet', 'etcd').spec.replicas).toBe(3);
+      expect(objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name).sort()).toEqual([
+        'broker-a',
+        'broker-b',
+        'etcd',
+        'index-service',
+        'nameserver',
+      ]);
+      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['ha-replicator']);
+      // One of the two may be disrupted at a time; the other keeps (or takes over) acting.
+      expect(byName('PodDisruptionBudget', 'ha-replicator').spec).toMatchObject({ minAvailable: 1 });
+      expect(byName('PodDisruptionBudget', 'ha-replicator').spec.maxUnavailable).toBeUndefined();
       const all = podConfigs(objects, namespace);
       for (const b of all.filter((p) => p.app === 'broker')) {
-        expect([b.pod.name, b.config.replicationMode, b.config.haReplicators.length, b.config.clusterName]).toEqual([b.pod.name, 'SYNC', 2, 'DefaultCluster']);
+        expect([b.pod.name, b.config.replicationMode, b.config.haReplicators.length, b.config.clusterName]).toEqual([b.pod.name, 'SYNC', 1, 'DefaultCluster']);
       }
       for (const h of all.filter((p) => p.app === 'ha-replicator')) {
         expect(h.config.etcdEndpoints).toEqual([0, 1, 2].map((i) => `http://etcd-${i}.etcd.apogee.svc.cluster.local:2379`));

@@ -5,8 +5,10 @@
 // 2. no unknown fields (the API server's strict field validation; checked with TypeScript's
 //    excess-property check against kubernetes-models' types),
 // 3. consistency: namespaces, selectors of Services, PDBs and workloads, StatefulSet service
-//    names, ConfigMap references, gRPC probes on the gRPC port, resources, and each broker
-//    pod's advertised address (the container's start script is run with /bin/sh).
+//    names, ConfigMap references, gRPC probes on the gRPC port, resources, each broker
+//    pod's advertised address (the container's start script is run with /bin/sh), each
+//    ha-replicator pod's advertised address (its pod IP) and the brokers' haReplicators (the
+//    ha-replicator Service).
 // Exit 0 when all overlays pass, 1 with one line per problem otherwise, 2 when no renderer.
 //
 // Rendering needs `kubectl kustomize` (any kubectl; the overlays also build with the old
@@ -223,6 +225,8 @@ function podEnv(container, pod) {
       env[e.name] = pod.name;
     } else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') {
       env[e.name] = pod.namespace;
+    } else if (e.valueFrom?.fieldRef?.fieldPath === 'status.podIP') {
+      env[e.name] = pod.ip;
     }
   }
   return env;
@@ -263,13 +267,25 @@ function flagsOf(argv) {
   return flags;
 }
 
-/** The pods a workload makes: StatefulSet pods by name; Deployment pods get a stand-in name. */
+/**
+ * The pods a workload makes: StatefulSet pods by name; Deployment pods get a stand-in name.
+ * Each gets a stand-in pod IP (status.podIP), distinct across workloads.
+ */
+let nextPodIp = 0;
+const podIps = new WeakMap();
 function podsOf(workload, namespace) {
   const replicas = workload.spec?.replicas ?? 1;
+  if (!podIps.has(workload)) podIps.set(workload, []);
+  const ips = podIps.get(workload);
+  while (ips.length < replicas) {
+    const n = nextPodIp++;
+    ips.push(`10.244.${Math.floor(n / 250)}.${(n % 250) + 2}`);
+  }
   return Array.from({ length: replicas }, (_, i) => ({
     name: workload.kind === 'StatefulSet' ? `${workload.metadata.name}-${i}` : `${workload.metadata.name}-5d8f7c9b4-x${i}`,
     ordinal: i,
     namespace,
+    ip: ips[i],
   }));
 }
 
@@ -301,6 +317,41 @@ function existingPodAddresses(objects, namespace, appName, port) {
   const sts = workloads(objects).find((w) => w.kind === 'StatefulSet' && podLabels(w)['app.kubernetes.io/name'] === appName);
   if (!sts) return [];
   return podsOf(sts, namespace).map((p) => `${podDnsName(sts, p.ordinal, namespace)}:${port}`);
+}
+
+/**
+ * Problems with a broker's haReplicators: either the one address of a ClusterIP Service
+ * <service>.<namespace>.svc.<domain>:<port> that selects the ha-replicator pods on their grpc
+ * port (a non-acting one redirects the broker to the acting one), or, with an ha-replicator
+ * StatefulSet, every one of its pods by DNS name.
+ */
+function haReplicatorsProblem(objects, namespace, listed) {
+  const haWorkloads = workloads(objects).filter((w) =>
+    (w.spec.template.spec.containers ?? []).some((c) => appOf(c) === 'ha-replicator'),
+  );
+  if (haWorkloads.length === 0) return `haReplicators ${JSON.stringify(listed)} but the overlay runs no ha-replicator`;
+  if (listed.length === 1) {
+    const m = new RegExp(`^([a-z0-9-]+)\\.${namespace}\\.svc\\.${CLUSTER_DOMAIN.replace(/\./g, '\\.')}:(\\d+)$`).exec(listed[0]);
+    const svc = m && findObject(objects, 'Service', m[1]);
+    if (svc && svc.spec.clusterIP !== 'None') {
+      const port = (svc.spec.ports ?? []).find((p) => p.port === Number(m[2]));
+      if (!port) return `haReplicators ${listed[0]}: Service ${svc.metadata.name} has no port ${m[2]}`;
+      for (const w of haWorkloads) {
+        if (!matches(svc.spec.selector, podLabels(w))) return `haReplicators ${listed[0]}: Service ${svc.metadata.name} does not select the pods of ${label(w)}`;
+        const c = w.spec.template.spec.containers.find((x) => appOf(x) === 'ha-replicator');
+        const grpc = (c.ports ?? []).find((p) => p.name === 'grpc');
+        if (port.targetPort !== 'grpc' && port.targetPort !== grpc?.containerPort) {
+          return `haReplicators ${listed[0]}: Service port ${port.port} does not target the grpc port of ${label(w)}`;
+        }
+      }
+      const others = workloads(objects).filter((w) => !haWorkloads.includes(w) && matches(svc.spec.selector, podLabels(w)));
+      if (others.length > 0) return `haReplicators ${listed[0]}: Service ${svc.metadata.name} also selects ${others.map(label).join(', ')}`;
+      return undefined;
+    }
+  }
+  const pods = existingPodAddresses(objects, namespace, 'ha-replicator', 9878);
+  if (pods.length > 0 && listed.length === pods.length && listed.every((a) => pods.includes(a))) return undefined;
+  return `haReplicators ${JSON.stringify(listed)} are neither a ClusterIP Service in front of the ha-replicators nor every ha-replicator pod`;
 }
 
 /** Everything that must agree across objects; one line per problem. */
@@ -396,19 +447,27 @@ function consistencyProblems(objects, namespace) {
         const listed = config.json.etcdEndpoints ?? [];
         if (listed.some((a) => !etcd.includes(a))) add(`${label(w)}: etcdEndpoints ${JSON.stringify(listed)} are not etcd pods of the overlay`);
         if ((w.spec.replicas ?? 1) > 1 && listed.length === 0) add(`${label(w)}: ${w.spec.replicas} ha-replicators need etcdEndpoints to elect one`);
+        if (w.kind === 'Deployment' && listed.length === 0 && w.spec.strategy?.type !== 'Recreate') {
+          add(`${label(w)}: an ha-replicator without etcd always acts; a rolling update would run two at once (strategy Recreate)`);
+        }
+        // Brokers are redirected to the acting one's advertisedAddress: each pod's own, reachable address.
+        if (config.json.advertisedAddress === undefined && podEnv(c, podsOf(w, namespace)[0])[envName(app, 'advertisedAddress')] === undefined) {
+          add(`${label(w)}: ha-replicator sets no advertisedAddress (brokers would be redirected to loopback)`);
+        }
       }
-      for (const pod of w.kind === 'StatefulSet' ? podsOf(w, namespace) : []) {
+      for (const pod of podsOf(w, namespace)) {
         const advertised = podEnv(c, pod)[envName(app, 'advertisedAddress')];
-        const self = `${podDnsName(w, pod.ordinal, namespace)}:${grpcPort}`;
-        if (advertised !== undefined && advertised !== self) add(`${pod.name}: advertisedAddress ${advertised} is not its DNS name ${self}`);
+        if (advertised === undefined) continue;
+        const self =
+          w.kind === 'StatefulSet' ? `${podDnsName(w, pod.ordinal, namespace)}:${grpcPort}` : `${pod.ip}:${grpcPort}`;
+        const what = w.kind === 'StatefulSet' ? 'its DNS name' : 'its pod IP (status.podIP)';
+        if (advertised !== self) add(`${pod.name}: advertisedAddress ${advertised} is not ${what} ${self}`);
       }
       if (app === 'broker') {
-        const haReplicators = existingPodAddresses(objects, namespace, 'ha-replicator', 9878);
         for (const pod of podsOf(w, namespace)) {
           const listed = (podEnv(c, pod)[envName(app, 'haReplicators')] ?? '').split(',').filter((a) => a !== '');
-          if (listed.length > 0 && (listed.length !== haReplicators.length || listed.some((a) => !haReplicators.includes(a)))) {
-            add(`${pod.name}: haReplicators ${JSON.stringify(listed)} are not the ha-replicator pods ${JSON.stringify(haReplicators)}`);
-          }
+          const problem = listed.length > 0 ? haReplicatorsProblem(objects, namespace, listed) : undefined;
+          if (problem) add(`${pod.name}: ${problem}`);
         }
         if (w.kind !== 'StatefulSet') {
           add(`${label(w)}: brokers must be a StatefulSet`);
@@ -518,6 +577,7 @@ module.exports = {
   envName,
   findRenderer,
   flagsOf,
+  haReplicatorsProblem,
   listOverlays,
   plainEnv,
   podEnv,
