@@ -171,6 +171,7 @@ async function waitMaster(haAddress: string, accept: (id: number) => boolean, ti
 /** failover-sender.ts in a child process: `ack <key> <epoch ms>` / `fail <code>` lines. */
 class Sender {
   readonly ackTimes: number[] = [];
+  readonly failTimes: number[] = [];
   failures = 0;
   private readonly child: ChildProcess;
   private readonly closed: Promise<void>;
@@ -184,7 +185,10 @@ class Sender {
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       const [kind, , at] = line.split(' ');
       if (kind === 'ack') this.ackTimes.push(Number(at));
-      else if (kind === 'fail') this.failures++;
+      else if (kind === 'fail') {
+        this.failures++;
+        this.failTimes.push(Date.now());
+      }
     });
   }
 
@@ -197,11 +201,16 @@ class Sender {
     }
   }
 
-  /** The time of the first acknowledgement after `t` (epoch ms), waiting up to `timeoutMs`. */
+  /**
+   * The time of the first acknowledgement after the outage that began after `t` (epoch ms): after
+   * the first failed send past `t`, so that an answer the dying master sent just after the kill
+   * signal does not count. Waits up to `timeoutMs`.
+   */
   async firstAckAfter(t: number, timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const at = this.ackTimes.find((x) => x > t);
+      const failedAt = this.failTimes.find((x) => x > t);
+      const at = failedAt === undefined ? undefined : this.ackTimes.find((x) => x > failedAt);
       if (at !== undefined) return at;
       if (Date.now() > deadline) throw new Error(`no send acknowledged within ${timeoutMs} ms of the kill (${this.failures} failed) ${this.stderr}`);
       if (this.child.exitCode !== null) throw new Error(`sender exited with ${this.child.exitCode}: ${this.stderr}`);
