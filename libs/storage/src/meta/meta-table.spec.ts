@@ -141,6 +141,41 @@ describe('MetaTable', () => {
     expect(calls.datasync).toBe(1);
   });
 
+  it("writes 'written' records while a deferred fdatasync is still running, and syncs them with the next one", async () => {
+    let releaseSync: (() => void) | undefined;
+    let syncs = 0;
+    const slowSync: MetaFileSystem = {
+      ...nodeMetaFileSystem,
+      open: async (file, flags) => {
+        const handle = await nodeMetaFileSystem.open(file, flags);
+        return {
+          ...handle,
+          write: (...args) => handle.write(...args),
+          sync: () => handle.sync(),
+          truncate: (length) => handle.truncate(length),
+          close: () => handle.close(),
+          datasync: async () => {
+            syncs += 1;
+            if (syncs === 1) await new Promise<void>((resolve) => (releaseSync = resolve)); // the first deferred sync hangs
+            return handle.datasync();
+          },
+        };
+      },
+    };
+    const table = await MetaTable.open<number>(dir, 'offsets', { fs: slowSync, deferredSyncMs: 10 });
+    open.push(table as MetaTable<unknown>);
+    await table.update({ set: [['a', 1]] }, { durability: 'written' });
+    await waitUntil(() => releaseSync !== undefined, () => 'the deferred fdatasync started', 5_000);
+    await table.update({ set: [['b', 2]] }, { durability: 'written' }); // not held up by the hanging sync
+    expect(table.get('b')).toBe(2);
+    releaseSync?.();
+    await waitUntil(() => syncs >= 2, () => 'a second deferred fdatasync for the record written meanwhile', 5_000);
+    await table.close();
+    const again = await MetaTable.open<number>(dir, 'offsets');
+    open.push(again as MetaTable<unknown>);
+    expect([...again.entries()]).toEqual([['a', 1], ['b', 2]]);
+  });
+
   it('rejects bad keys and values without touching the journal', async () => {
     const table = await openTable();
     await expect(table.set('', 1)).rejects.toMatchObject({ code: 'INVALID_NAME' });

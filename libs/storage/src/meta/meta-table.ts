@@ -92,6 +92,8 @@ export class MetaTable<T = unknown> {
   private unsynced = false;
   private syncRequested = false;
   private syncTimer: NodeJS.Timeout | undefined;
+  /** The deferred fdatasync in flight: it runs beside the writer, so records queued meanwhile are not held up by it. */
+  private backgroundSync: Promise<void> | undefined;
 
   private readonly entriesByKey: Map<string, unknown>;
   private journal: MetaFileHandle;
@@ -206,6 +208,7 @@ export class MetaTable<T = unknown> {
     this.closing ??= (async () => {
       while (this.draining !== undefined) await this.draining;
       clearTimeout(this.syncTimer);
+      await this.backgroundSync;
       try {
         if (this.unsynced && this.failure === undefined) await this.journal.datasync();
         await this.journal.close();
@@ -250,7 +253,7 @@ export class MetaTable<T = unknown> {
     try {
       while (this.failure === undefined && (this.queue.length > 0 || this.compactWaiters.length > 0 || this.syncRequested)) {
         if (this.queue.length > 0) await this.commitBatch(this.queue.splice(0));
-        else if (this.syncRequested) await this.deferredSync();
+        else if (this.syncRequested) this.startDeferredSync();
         if (this.failure === undefined && (this.compactWaiters.length > 0 || this.compactionDue())) {
           await this.runCompaction(this.compactWaiters.splice(0));
         }
@@ -290,15 +293,28 @@ export class MetaTable<T = unknown> {
     this.syncTimer.unref();
   }
 
-  private async deferredSync(): Promise<void> {
+  /**
+   * Starts the fdatasync of the 'written' records without waiting for it: a record queued while
+   * it runs is written at once (its own durability is 'written', or it syncs itself). The sync
+   * covers the journal up to where it was when the sync started; records written later keep the
+   * table unsynced and get the next deferred sync.
+   */
+  private startDeferredSync(): void {
     this.syncRequested = false;
-    if (!this.unsynced) return;
-    try {
-      await this.journal.datasync();
-      this.unsynced = false;
-    } catch (err) {
-      this.fail(toStorageError(err, `sync metadata table "${this.name}"`, { retriable: false }), []);
-    }
+    if (!this.unsynced || this.backgroundSync !== undefined) return;
+    const journal = this.journal;
+    const coveredBytes = this.journalBytes;
+    this.backgroundSync = journal
+      .datasync()
+      .then(
+        () => {
+          if (this.journal !== journal) return; // compaction replaced the journal; it waited for this sync
+          if (this.journalBytes === coveredBytes) this.unsynced = false;
+          else this.armDeferredSync();
+        },
+        (err: unknown) => this.fail(toStorageError(err, `sync metadata table "${this.name}"`, { retriable: false }), []),
+      )
+      .finally(() => (this.backgroundSync = undefined));
   }
 
   private compactionDue(): boolean {
@@ -311,6 +327,11 @@ export class MetaTable<T = unknown> {
     const next = this.currentGeneration + 1;
     const oldJournal = this.journal;
     const oldPath = journalPath(this.dir, this.name, this.currentGeneration);
+    await this.backgroundSync; // never close a journal under its own fdatasync
+    if (this.failure !== undefined) {
+      for (const waiter of waiters) waiter.reject(this.failure);
+      return;
+    }
     try {
       const snapshotEntries = Array.from(this.entriesByKey, ([key, value]) => [key, JSON.stringify(value)] as const);
       const started = await startGeneration(this.fs, this.dir, this.name, next, snapshotEntries);
