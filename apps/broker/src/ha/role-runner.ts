@@ -27,7 +27,7 @@ export interface RoleRunnerDeps {
   readonly role: BrokerRole;
   readonly epochs: EpochHistory;
   readonly store: Pick<MessageStore, 'maxPhysicalOffset' | 'truncateTail'>;
-  readonly timer: Pick<TimerStore, 'start' | 'pause'>;
+  readonly timer: Pick<TimerStore, 'start' | 'pause' | 'afterTruncate'>;
   readonly transactions: Pick<TransactionStore, 'start' | 'pause'>;
   readonly checkTransaction: TransactionChecker;
   /** A follower of `masterAddress` replicating as `routeBrokerId` (not started). */
@@ -145,6 +145,7 @@ export class RoleRunner {
   async truncate(to: number): Promise<void> {
     const result = await this.deps.store.truncateTail(to);
     await this.deps.epochs.truncated(to);
+    await this.deps.timer.afterTruncate();
     this.deps.logger.warn({ ...result }, 'commit log truncated to the master\'s history');
   }
 

@@ -91,6 +91,24 @@ describe('TimerStore', () => {
     expect(await readdir(path.join(dir, 'timer'))).toEqual([]); // fired buckets are deleted
   });
 
+  it('after the log is cut back, ingests the timer records written at the reused offsets', async () => {
+    const { store, timer } = await open();
+    await sendDelayed(store, 'kept', T0 + 1_000);
+    const cut = store.maxPhysicalOffset;
+    await sendDelayed(store, 'cut-1', T0 + 1_000);
+    await sendDelayed(store, 'cut-2', T0 + 1_000);
+    await timer.runOnce(); // ingests all three (nothing due yet)
+    await store.truncateTail(cut);
+    await timer.afterTruncate();
+    await sendDelayed(store, 'after', T0 + 2_000); // takes the queue offset of 'cut-1'
+    clock.ms = T0 + 5_000;
+    await timer.runOnce();
+    const fired = delivered(store).map((m) => m.messageId);
+    expect(fired).toContain('after');
+    expect(fired).toContain('kept');
+    expect(fired).not.toContain('cut-2');
+  });
+
   it('recall cancels a pending timer once; a second recall and a recall after firing are TIMER_NOT_FOUND', async () => {
     const { store, timer } = await open();
     const kept = await sendDelayed(store, 'kept', T0 + 2_000);

@@ -163,6 +163,22 @@ export class TimerStore {
     if (record.queueOffset >= this.ingested && !this.closed) this.sentDues.set(record.physicalOffset, dueMs);
   }
 
+  /**
+   * The commit log was cut back (an old master rejoining as a slave, MessageStore.truncateTail):
+   * timer records past the cut are gone, and the offsets they had are reused by what the new
+   * master sends. Ingestion resumes at the timer topic's new end, so timers replicated there are
+   * filed when this broker is master again. Bucket entries filed from cut records stay: firing
+   * re-reads each record and skips one that is no longer a timer record.
+   */
+  async afterTruncate(): Promise<void> {
+    await this.serial.catch(() => undefined);
+    const { max } = this.options.store.queueRange(TIMER_TOPIC, TIMER_QUEUE_ID);
+    if (this.ingested <= max) return;
+    this.ingested = max;
+    this.sentDues.clear();
+    await this.options.checkpoints.set(INGESTED_KEY, this.ingested);
+  }
+
   /** Ingests what was sent so far, then fires everything due now (tests and benchmarks). */
   runOnce(): Promise<void> {
     return this.serially(async () => {
