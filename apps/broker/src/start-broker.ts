@@ -133,7 +133,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       brokerId: config.brokerId,
       advertisedAddress,
     };
-    const metadataTables = { topics: metadata.topics, groups: metadata.groups, offsets: consumption.offsets };
+    const metadataTables = { topics: metadata.topics, groups: metadata.groups, offsets: consumption.offsets, transactions };
     const consumerHandlers = createConsumerHandlers({ metadata, store, consumption, clock: systemClock, logger, route: routeDeps });
     consumer = consumerHandlers;
     const syncReplication = config.replicationMode === 'SYNC';

@@ -64,6 +64,7 @@ export interface WireMetadataSnapshot {
   topics_json?: string;
   groups_json?: string;
   positions_json?: string;
+  transactions_json?: string;
 }
 
 /** The Replication service constructor (its `.service` is the definition a server adds); loaded once per proto dir. */

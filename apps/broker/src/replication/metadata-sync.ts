@@ -3,8 +3,11 @@
  * (replication.proto SyncMetadata), copied by each slave from its master every `intervalMs`, as
  * RocketMQ's slaves sync topic configs, subscription groups and consumer offsets.
  *
- * - Topics and groups: the slave's tables become the master's (TopicRegistry/GroupRegistry.mirror),
- *   so a promoted slave serves the same topics and groups, and registers them.
+ * - Topics, groups and open transactions: the slave's tables become the master's
+ *   (TopicRegistry/GroupRegistry/TransactionStore.mirror), so a promoted slave serves the same
+ *   topics and groups, registers them, and checks the transactions still open. A transaction
+ *   ended in the last second before a failover may be checked once more (and its commit
+ *   repeated: at least once).
  * - Positions, master → slave: the slave stores each queue's committed offset as both committed
  *   and next. The master's in-flight (popped, unacked) messages are not copied, so after a
  *   failover they are delivered again from the committed offset: at least once, never lost.
@@ -24,6 +27,7 @@ import { queueKey, type QueueRef } from '../consumer/queue-ref';
 import type { GroupConfig } from '../metadata/group-config';
 import type { GroupRegistry } from '../metadata/group-registry';
 import type { TopicRegistry } from '../metadata/topic-registry';
+import type { PendingTransaction, TransactionStore } from '../transaction/transaction-store';
 
 type Position = [group: string, topic: string, queueId: number, committedOffset: number, nextOffset: number];
 
@@ -31,6 +35,8 @@ export interface MetadataTables {
   readonly topics: Pick<TopicRegistry, 'list' | 'mirror'>;
   readonly groups: Pick<GroupRegistry, 'list' | 'mirror'>;
   readonly offsets: ConsumerOffsets;
+  /** Open transactions; absent: not replicated. */
+  readonly transactions?: Pick<TransactionStore, 'list' | 'mirror'>;
 }
 
 function positionsOf(offsets: ConsumerOffsets, keep: (ref: QueueRef, p: QueuePosition) => boolean = () => true): Position[] {
@@ -56,6 +62,7 @@ export async function answerSyncMetadata(tables: MetadataTables, slavePositionsJ
     topics_json: JSON.stringify(tables.topics.list()),
     groups_json: JSON.stringify(tables.groups.list()),
     positions_json: JSON.stringify(positionsOf(tables.offsets)),
+    transactions_json: JSON.stringify(tables.transactions?.list() ?? []),
   };
 }
 
@@ -116,6 +123,9 @@ export class MetadataFollower {
     const topics = parseArray<TopicConfig>(snapshot.topics_json, 'topics_json');
     const groups = parseArray<GroupConfig>(snapshot.groups_json, 'groups_json');
     let changed = (await tables.topics.mirror(topics)) + (await tables.groups.mirror(groups));
+    if (tables.transactions !== undefined && snapshot.transactions_json !== undefined) {
+      changed += await tables.transactions.mirror(parseArray<PendingTransaction>(snapshot.transactions_json, 'transactions_json'));
+    }
     const entries: Array<[string, unknown]> = [];
     for (const [group, topic, queueId, committedOffset, nextOffset] of parseArray<Position>(snapshot.positions_json, 'positions_json')) {
       const ref = { group, topic, queueId };

@@ -163,6 +163,17 @@ describe('TransactionStore', () => {
     expect(o.checks.map((c) => c.transactionId)).toEqual(['M4']);
   });
 
+  it("mirrors a master's open transactions (a slave's copy), and then checks them as its own", async () => {
+    const o = await open();
+    await sendHalf(o, 'local-only'); // gone on the master: dropped from the copy
+    const master = [
+      { messageId: 'm1', topic: TOPIC, queueId: 1, physicalOffset: 0, totalBytes: 10, createdMs: clock.now(), checks: 2, nextCheckMs: clock.now() },
+    ];
+    expect(await o.transactions.mirror(master)).toBe(2);
+    expect(o.transactions.list()).toEqual(master);
+    expect(await o.transactions.mirror(master)).toBe(0); // unchanged: nothing written
+  });
+
   it('keeps open transactions and their check counts across a restart, and commits them after', async () => {
     const first = await open();
     await sendHalf(first, 'M5');

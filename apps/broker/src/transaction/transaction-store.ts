@@ -100,6 +100,25 @@ export class TransactionStore {
     return this.options.table.size;
   }
 
+  /** Every open transaction (a master's SyncMetadata answer). */
+  list(): PendingTransaction[] {
+    return Array.from(this.options.table.entries(), ([, t]) => t);
+  }
+
+  /**
+   * A slave takes its master's open transactions as they are (metadata-sync.ts), so that once
+   * promoted it checks them. Returns how many records changed.
+   */
+  async mirror(master: readonly PendingTransaction[]): Promise<number> {
+    const table = this.options.table;
+    const wanted = new Map(master.map((t) => [t.messageId, t]));
+    const set: Array<[string, PendingTransaction]> = [];
+    for (const [id, t] of wanted) if (JSON.stringify(table.get(id)) !== JSON.stringify(t)) set.push([id, t]);
+    const gone = Array.from(table.entries(), ([id]) => id).filter((id) => !wanted.has(id));
+    if (set.length > 0 || gone.length > 0) await table.update({ set, delete: gone });
+    return set.length + gone.length;
+  }
+
   get(transactionId: string): PendingTransaction | undefined {
     return this.options.table.get(transactionId);
   }
