@@ -7,7 +7,6 @@ import { lagSeconds } from './admin/group-progress';
 import { groupOfStateKey } from './consumer/broadcast-state';
 import type { PopConsumption } from './consumer/pop-consumption';
 import type { BrokerMetadata } from './metadata/open-metadata';
-import { BUCKET_MS, ENTRY_BYTES, bucketStartOfFileName } from './timer/timer-bucket-file';
 
 /**
  * The broker's own Prometheus metrics, all named here: prefix apogee_broker_, unit suffixes
@@ -75,13 +74,13 @@ export function createRegistrationMetrics(registry: Registry) {
 
 export type RegistrationMetrics = ReturnType<typeof createRegistrationMetrics>;
 
-/** Where the replication metrics read from: the master's replica set, or the slave's follower. */
+/** Where the replication metrics read from: the replica set (as master) and the follower (as slave). */
 export interface ReplicationMetricsSource {
-  readonly lags?: () => readonly { replica: string; bytes: number; seconds: number }[];
+  readonly lags: () => readonly { replica: string; bytes: number; seconds: number }[];
   /** Master: how many replicas are in sync now, and the SYNC waits that got no confirmation (replica-set.ts). */
-  readonly inSyncReplicas?: () => number;
-  readonly syncWaits?: () => { readonly timeout: number; readonly noInSyncReplica: number; readonly degraded: number };
-  readonly masterLagBytes?: () => number;
+  readonly inSyncReplicas: () => number;
+  readonly syncWaits: () => { readonly timeout: number; readonly noInSyncReplica: number; readonly degraded: number };
+  readonly masterLagBytes: () => number;
 }
 
 /**
@@ -89,53 +88,41 @@ export interface ReplicationMetricsSource {
  * will be read from the ha-replicator. `replica` is a broker id of the group (bounded).
  */
 export function createReplicationMetrics(registry: Registry, source: ReplicationMetricsSource) {
-  const lags = source.lags;
-  const perReplica = (name: string, help: string, pick: (lag: { bytes: number; seconds: number }) => number): Gauge | undefined =>
-    lags === undefined
-      ? undefined
-      : new Gauge({
-          name,
-          help,
-          labelNames: ['replica'] as const,
-          registers: [registry],
-          collect() {
-            this.reset(); // a disconnected replica's series goes away
-            for (const lag of lags()) this.set({ replica: lag.replica }, pick(lag));
-          },
-        });
-  const masterLag = source.masterLagBytes;
-  const inSync = source.inSyncReplicas;
-  const syncWaits = source.syncWaits;
+  const perReplica = (name: string, help: string, pick: (lag: { bytes: number; seconds: number }) => number): Gauge =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        this.reset(); // a disconnected replica's series goes away
+        for (const lag of source.lags()) this.set({ replica: lag.replica }, pick(lag));
+      },
+    });
   return {
-    inSyncReplicas:
-      inSync === undefined
-        ? undefined
-        : new Gauge({
-            name: 'apogee_replication_in_sync_replicas',
-            help: "Master: connected replicas within inSyncMaxLagBytes of the master's end (those SYNC replication waits on).",
-            registers: [registry],
-            collect() {
-              this.set(inSync());
-            },
-          }),
-    syncWaitFailures:
-      syncWaits === undefined
-        ? undefined
-        : new Counter({
-            name: 'apogee_replication_sync_wait_failures_total',
-            help:
-              'Master, SYNC replication: sends not confirmed by a slave. reason: timeout (no confirmation within syncReplicaTimeoutMs), ' +
-              'no_in_sync_replica (refused at once), degraded (acknowledged as ASYNC, syncDegradeToAsync).',
-            labelNames: ['reason'] as const,
-            registers: [registry],
-            collect() {
-              const counts = syncWaits();
-              this.reset();
-              this.inc({ reason: 'timeout' }, counts.timeout);
-              this.inc({ reason: 'no_in_sync_replica' }, counts.noInSyncReplica);
-              this.inc({ reason: 'degraded' }, counts.degraded);
-            },
-          }),
+    inSyncReplicas: new Gauge({
+      name: 'apogee_replication_in_sync_replicas',
+      help: "Master: connected replicas within inSyncMaxLagBytes of the master's end (those SYNC replication waits on).",
+      registers: [registry],
+      collect() {
+        this.set(source.inSyncReplicas());
+      },
+    }),
+    syncWaitFailures: new Counter({
+      name: 'apogee_replication_sync_wait_failures_total',
+      help:
+        'Master, SYNC replication: sends not confirmed by a slave. reason: timeout (no confirmation within syncReplicaTimeoutMs), ' +
+        'no_in_sync_replica (refused at once), degraded (acknowledged as ASYNC, syncDegradeToAsync).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+      collect() {
+        const counts = source.syncWaits();
+        this.reset();
+        this.inc({ reason: 'timeout' }, counts.timeout);
+        this.inc({ reason: 'no_in_sync_replica' }, counts.noInSyncReplica);
+        this.inc({ reason: 'degraded' }, counts.degraded);
+      },
+    }),
     lagBytes: perReplica(
       'apogee_replication_lag_bytes',
       "Master: commit-log bytes a connected replica is behind (the master's end minus the replica's last reported end).",
@@ -146,17 +133,14 @@ export function createReplicationMetrics(registry: Registry, source: Replication
       'Master: seconds since a connected replica was last caught up (0 while it is).',
       (lag) => lag.seconds,
     ),
-    masterLagBytes:
-      masterLag === undefined
-        ? undefined
-        : new Gauge({
-            name: 'apogee_replication_master_lag_bytes',
-            help: "Slave: commit-log bytes behind the master, as of the master's last chunk.",
-            registers: [registry],
-            collect() {
-              this.set(masterLag());
-            },
-          }),
+    masterLagBytes: new Gauge({
+      name: 'apogee_replication_master_lag_bytes',
+      help: "Slave: commit-log bytes behind the master, as of the master's last chunk.",
+      registers: [registry],
+      collect() {
+        this.set(source.masterLagBytes());
+      },
+    }),
     truncatedBytes: new Counter({
       name: 'apogee_replication_truncated_bytes_total',
       help: 'Commit-log bytes this broker cut because its new master never had them (an old master rejoining as a slave).',
@@ -234,12 +218,11 @@ export type TrafficMetrics = ReturnType<typeof createTrafficMetrics>;
 
 /** Where the broker's state gauges read from at each scrape (start-broker.ts passes its components). */
 export interface BrokerStateSource {
-  readonly store: Pick<MessageStore, 'queueRange' | 'entries' | 'read' | 'maxPhysicalOffset' | 'syncedPhysicalOffset' | 'onDispatch'>;
+  readonly store: Pick<MessageStore, 'queueRange' | 'entries' | 'read'>;
   /** <dataDir>/store: its files are the store size; its file system the disk use. */
   readonly storeDir: string;
-  /** The timer's bucket files (<dataDir>/timer) and how far it fired. */
-  readonly timerDir: string;
-  readonly timerFiredUpTo: () => number;
+  /** Timers filed and not yet fired (TimerStore.pendingEntries). */
+  readonly pendingTimers: () => Promise<number>;
   readonly pendingTransactions: () => number;
   readonly consumption: Pick<PopConsumption, 'offsets' | 'inflight'>;
   readonly groups: () => readonly string[];
@@ -248,23 +231,30 @@ export interface BrokerStateSource {
   readonly clock: Clock;
 }
 
-/** Recomputing consumer lag at most this often, however many gauges read it (they share one pass). */
-const LAG_MEMO_MS = 500;
+/** Gauges that share a computation (lag, in-flight, the file system) recompute it at most this often. */
+const SCRAPE_MEMO_MS = 500;
 
 /**
  * The broker's state, read at scrape time from its components: consumer lag and in-flight
  * messages per group (label `group`: a consumer group configured on this broker; a broadcast
  * group's per-client positions are summed into their group), pending timers and transactions,
- * store size and disk use, the role; and the flush latency, sampled (flush-probe in
- * traffic-metrics.ts). Consumer lag reads, per lagging queue, one consume-queue entry and one
+ * store size and disk use, the role; and the flush latency (every fdatasync round, fed by
+ * startFlushProbe in traffic-metrics.ts). Consumer lag reads, per lagging queue, one consume-queue entry and one
  * message (the store time of the oldest unacknowledged one), as GroupProgress does.
  */
 export function createBrokerStateMetrics(registry: Registry, source: BrokerStateSource) {
   const byGroup = ['group'] as const;
-  let lagMemo: { at: number; messages: Map<string, number>; seconds: Map<string, number> } | undefined;
-  const lag = (): { messages: Map<string, number>; seconds: Map<string, number> } => {
+  /** One computation per scrape, however many gauges read it. */
+  const perScrape = <T>(compute: () => T): (() => T) => {
+    let memo: { at: number; value: T } | undefined;
+    return () => {
+      const now = source.clock.now();
+      if (memo === undefined || now - memo.at >= SCRAPE_MEMO_MS) memo = { at: now, value: compute() };
+      return memo.value;
+    };
+  };
+  const lag = perScrape((): { messages: Map<string, number>; seconds: Map<string, number> } => {
     const now = source.clock.now();
-    if (lagMemo !== undefined && now - lagMemo.at < LAG_MEMO_MS) return lagMemo;
     const messages = new Map<string, number>();
     const seconds = new Map<string, number>();
     if (source.isMaster()) {
@@ -281,10 +271,9 @@ export function createBrokerStateMetrics(registry: Registry, source: BrokerState
         if (behind > 0) seconds.set(group, Math.max(seconds.get(group) ?? 0, lagSeconds(source.store, ref, oldest, now)));
       }
     }
-    lagMemo = { at: now, messages, seconds };
-    return lagMemo;
-  };
-  const inflight = (): { inflight: Map<string, number>; retrying: Map<string, number> } => {
+    return { messages, seconds };
+  });
+  const inflight = perScrape((): { inflight: Map<string, number>; retrying: Map<string, number> } => {
     const counts = { inflight: new Map<string, number>(), retrying: new Map<string, number>() };
     if (!source.isMaster()) return counts;
     for (const group of source.groups()) {
@@ -300,7 +289,8 @@ export function createBrokerStateMetrics(registry: Registry, source: BrokerState
       counts.retrying.set(group, (counts.retrying.get(group) ?? 0) + retrying);
     }
     return counts;
-  };
+  });
+  const fileSystem = perScrape(() => statfs(source.storeDir));
   const perGroup = (name: string, help: string, read: () => Map<string, number>): Gauge =>
     new Gauge({
       name,
@@ -351,7 +341,7 @@ export function createBrokerStateMetrics(registry: Registry, source: BrokerState
     timersPending: readGauge(
       'apogee_broker_timers_pending',
       'Delayed messages filed in the timer and not yet fired (approximate: counts the entries of the timer buckets not yet fired, recalls included).',
-      () => pendingTimers(source.timerDir, source.timerFiredUpTo()),
+      () => source.pendingTimers(),
     ),
     transactionsPending: readGauge(
       'apogee_broker_transactions_pending',
@@ -367,12 +357,12 @@ export function createBrokerStateMetrics(registry: Registry, source: BrokerState
       'apogee_broker_disk_used_ratio',
       "Used share (0–1) of the file system holding the store, as retention's watermarks see it.",
       async () => {
-        const s = await statfs(source.storeDir);
+        const s = await fileSystem();
         return s.blocks === 0 ? 0 : 1 - s.bavail / s.blocks;
       },
     ),
     diskTotal: readGauge('apogee_broker_disk_total_bytes', 'Size of the file system holding the store.', async () => {
-      const s = await statfs(source.storeDir);
+      const s = await fileSystem();
       return s.blocks * s.bsize;
     }),
     master: readGauge('apogee_broker_master', '1 while this broker is the master of its group (takes writes), else 0.', () =>
@@ -383,18 +373,6 @@ export function createBrokerStateMetrics(registry: Registry, source: BrokerState
 }
 
 export type BrokerStateMetrics = ReturnType<typeof createBrokerStateMetrics>;
-
-/** Entries in the timer bucket files not wholly fired (a bucket file is deleted once it is). */
-async function pendingTimers(dir: string, firedUpTo: number): Promise<number> {
-  let entries = 0;
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const start = bucketStartOfFileName(name);
-    if (start === undefined || start + BUCKET_MS - 1 <= firedUpTo) continue;
-    const bytes = await stat(path.join(dir, name)).then((s) => s.size, () => 0);
-    entries += Math.floor(bytes / ENTRY_BYTES);
-  }
-  return entries;
-}
 
 /** Total size of the files under `dir` (a missing entry, e.g. a segment deleted meanwhile, counts 0). */
 async function directoryBytes(dir: string): Promise<number> {

@@ -195,10 +195,11 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       },
       logger,
     );
+    const knowsTopic = (topic: string): boolean => topicRegistry.get(topic) !== undefined;
     dispatch = createDispatchService({
       store,
       brokerName: config.brokerName,
-      knowsTopic: (topic) => metadata?.topics.get(topic) !== undefined,
+      knowsTopic,
       clock: systemClock,
       logger,
     });
@@ -212,8 +213,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     const stateMetrics = createBrokerStateMetrics(registry, {
       store,
       storeDir: path.join(config.dataDir, 'store'),
-      timerDir: path.join(config.dataDir, 'timer'),
-      timerFiredUpTo: () => timer?.firedUpTo ?? 0,
+      pendingTimers: () => timer?.pendingEntries() ?? Promise.resolve(0),
       pendingTransactions: () => transactions?.pending ?? 0,
       consumption,
       groups: () => metadata?.groups.list().map((g) => g.name) ?? [],
@@ -221,7 +221,6 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       clock: systemClock,
     });
     startFlushProbe(store, stateMetrics.flushLatency); // ends with the store
-    const knowsTopic = (topic: string): boolean => metadata?.topics.get(topic) !== undefined;
     const messagingRegistration = instrumentMessaging(messaging.registration, createTrafficMetrics(registry), knowsTopic);
     const services = [admin, dispatch.registration, replication.registration, messagingRegistration];
     service = await startService({ config, logger, registry, services });

@@ -431,6 +431,8 @@ export class MessageStore {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    this.truncateListeners.length = 0;
+    this.syncListeners.length = 0;
     await this.truncating?.catch(() => undefined);
     await this.checkpointing?.catch(() => undefined); // its failure is already the store's failure
     try {

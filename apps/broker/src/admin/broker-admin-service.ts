@@ -45,6 +45,7 @@ export function createBrokerAdminService(
   sources: OffsetAdminSources,
   logger: Logger,
 ): GrpcServiceRegistration {
+  const log = logger.child({ component: 'admin' });
   const handlers: BrokerAdminHandlers = {
     ...topicAdminHandlers(metadata.topics),
     ...groupAdminHandlers(metadata.groups),
@@ -52,9 +53,8 @@ export function createBrokerAdminService(
     ...groupProgressHandlers({ topics: metadata.topics, groups: metadata.groups, ...sources }),
     ...replicationStatusHandlers(sources.replication),
     ...topicStatsHandlers({ topics: metadata.topics, store: sources.store }),
-    ...configAdminHandlers(sources.config, logger.child({ component: 'admin' })),
+    ...configAdminHandlers(sources.config, log),
   };
-  const log = logger.child({ component: 'admin' });
   const implementation: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(handlers)) {
     implementation[method] = unaryCall({ method, logger: log, refusalLevel: 'debug' }, handler as (request: unknown) => Promise<unknown>);

@@ -9,7 +9,7 @@
  * needs a restart. Without config access at all (`access` undefined) both RPCs answer UNIMPLEMENTED.
  */
 import { ApogeeError, type BrokerAdminHandlers, type BrokerAdminMethods } from '@apogee/protocol';
-import { ConfigError, envVarName, REDACTED, type ConfigField, type Logger } from '@apogee/runtime';
+import { ConfigError, envVarName, REDACTED, toKebabCase, type ConfigField, type Logger } from '@apogee/runtime';
 import { APP, brokerConfigSchema, validateBrokerConfig, type BrokerConfig } from '../config';
 
 type ConfigHandlers = Pick<BrokerAdminHandlers, 'GetConfig' | 'SetConfig'>;
@@ -105,13 +105,9 @@ function needsRestart(key: BrokerConfigKey, access: BrokerConfigAccess): ApogeeE
   return new ApogeeError(
     'INVALID_CONFIG',
     `${key} cannot change while the broker runs (needs a restart): set it in the broker's config file, ` +
-      `${envVarName(APP, key)} or --${kebab(key)}, then restart the broker. ` +
+      `${envVarName(APP, key)} or --${toKebabCase(key)}, then restart the broker. ` +
       (runtime.length === 0 ? 'This broker has no fields that change at run time' : `Fields that change at run time: ${runtime.join(', ')}`),
   );
-}
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 /** A value as typed on a command line, checked against the field (BAD_REQUEST saying what is allowed). */

@@ -28,7 +28,6 @@ export interface RoleState {
 export class BrokerRole {
   private current: RoleState;
   private leaseUntilMs: number;
-  private readonly listeners = new Set<(state: RoleState) => void>();
 
   constructor(
     private readonly options: { readonly brokerName: string; readonly haControlled: boolean; readonly clock: Clock },
@@ -51,27 +50,16 @@ export class BrokerRole {
     return this.isMaster && this.options.clock.now() < this.leaseUntilMs;
   }
 
-  get haControlled(): boolean {
-    return this.options.haControlled;
-  }
-
-  /** Sets the role; listeners run (synchronously) when it changed. A new role starts without a lease. */
+  /** Sets the role. A new role starts without a lease. */
   set(next: RoleState): void {
     const prev = this.current;
-    if (prev.role === next.role && prev.masterAddress === next.masterAddress && prev.routeBrokerId === next.routeBrokerId) return;
     this.current = next;
     if (this.options.haControlled && next.role !== prev.role) this.leaseUntilMs = 0;
-    for (const listener of [...this.listeners]) listener(next);
   }
 
   /** Extends the master's lease to `untilMs` (never shortens it). */
   extendLease(untilMs: number): void {
     if (this.isMaster && this.options.haControlled) this.leaseUntilMs = Math.max(this.leaseUntilMs, untilMs);
-  }
-
-  onChange(listener: (state: RoleState) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
   }
 
   /** Why a write (`what`: the RPC) must be refused now, or undefined when it may go ahead and be acknowledged. */

@@ -115,8 +115,8 @@ export class ReplicaFollower {
     let received = false;
     let idle: NodeJS.Timeout | undefined;
     const touch = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => stream.cancel(), this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+      if (idle === undefined) idle = setTimeout(() => stream.cancel(), this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+      else idle.refresh();
     };
     const from = store.maxPhysicalOffset;
     let failure: unknown;

@@ -20,7 +20,7 @@
  *
  * Every operation (ingest, fire, recall) runs on one serial chain, so they never interleave.
  */
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ApogeeError } from '@apogee/protocol';
 import type { Clock, Logger } from '@apogee/runtime';
@@ -34,6 +34,7 @@ import {
   bucketFileName,
   bucketStartOf,
   bucketStartOfFileName,
+  ENTRY_BYTES,
   liveTimers,
   readBucketFile,
   repairBucketFile,
@@ -147,6 +148,20 @@ export class TimerStore {
   /** Every timer due at or before this has fired or was recalled. */
   get firedUpTo(): number {
     return this.firedUpToMs;
+  }
+
+  /**
+   * Entries in the bucket files not wholly fired (the pending-timers gauge): approximate, since a
+   * bucket file also holds recall entries and timers of the bucket already fired.
+   */
+  async pendingEntries(): Promise<number> {
+    let entries = 0;
+    for (const start of this.buckets) {
+      if (start + BUCKET_MS - 1 <= this.firedUpToMs) continue;
+      const bytes = await stat(path.join(this.options.dir, bucketFileName(start))).then((s) => s.size, () => 0); // fired and deleted meanwhile
+      entries += Math.floor(bytes / ENTRY_BYTES);
+    }
+    return entries;
   }
 
   /** Timers of the bucket in memory (the one about to fire). */
