@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   createLogger,
-  formatHostPort, 
+  advertisedAddressOf,
   createMetricsRegistry,
   startService,
   systemClock,
@@ -29,8 +29,6 @@ export interface RunningHaReplicator extends RunningService {
 
 /** How often a non-acting ha-replicator looks up the acting one (it tells brokers that reach it). */
 const LEADER_LOOKUP_MS = 1_000;
-
-const WILDCARD_TO_LOOPBACK: Readonly<Record<string, string>> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
 
 /**
  * Starts the ha-replicator: serves apogee.ha.v1.HaController (controller/ha-controller-service.ts),
@@ -72,7 +70,7 @@ export async function startHaReplicator(config: HaReplicatorConfig, deps: HaRepl
     await meta.close();
     throw err;
   }
-  address = config.advertisedAddress || formatHostPort(WILDCARD_TO_LOOPBACK[config.grpcHost] ?? config.grpcHost, service.grpcPort);
+  address = advertisedAddressOf(config, service.grpcPort);
   const election: LeaderElection =
     config.etcdEndpoints.length === 0
       ? soloElection(address)

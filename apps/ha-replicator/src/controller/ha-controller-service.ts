@@ -158,12 +158,7 @@ function reportOf(request: WireBrokerHeartbeat): BrokerReport {
     epoch: int64FromWire(request.epoch),
     epochStartOffset: int64FromWire(request.epoch_start_offset),
     maxOffset: int64FromWire(request.max_offset),
-    replicas: (request.replicas ?? []).map((r) => ({
-      address: r.address ?? '',
-      writtenOffset: int64FromWire(r.written_offset),
-      inSync: r.in_sync === true,
-    })),
-    replicationMode: request.replication_mode ?? '',
+    replicas: (request.replicas ?? []).map((r) => ({ address: r.address ?? '', inSync: r.in_sync === true })),
   };
 }
 

@@ -13,7 +13,6 @@ function report(replicaId: number, fields: Partial<BrokerReport> = {}): BrokerRe
     epochStartOffset: 0,
     maxOffset: 0,
     replicas: [],
-    replicationMode: 'SYNC',
     ...fields,
   };
 }
@@ -79,7 +78,7 @@ describe('HaGroups', () => {
     const groups = new HaGroups(timing, 0);
     groups.onHeartbeat(report(0), 0);
     groups.onHeartbeat(
-      report(0, { role: 'MASTER', epoch: 1, maxOffset: 1_000, replicas: [{ address: 'h:1', writtenOffset: 900, inSync: true }] }),
+      report(0, { role: 'MASTER', epoch: 1, maxOffset: 1_000, replicas: [{ address: 'h:1', inSync: true }] }),
       0,
     );
     groups.onHeartbeat(report(1, { role: 'SLAVE', epoch: 1, maxOffset: 900 }), 0);

@@ -27,8 +27,8 @@ export interface BrokerReport {
   readonly epoch: number;
   readonly epochStartOffset: number;
   readonly maxOffset: number;
-  readonly replicas: ReadonlyArray<{ readonly address: string; readonly writtenOffset: number; readonly inSync: boolean }>;
-  readonly replicationMode: string;
+  /** A master's connected replicas, by address, and whether it counts each in sync. */
+  readonly replicas: ReadonlyArray<{ readonly address: string; readonly inSync: boolean }>;
 }
 
 export interface Assignment {
