@@ -32,10 +32,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { envNumber, fmt, printTable, progress, rawChannels, reportFailedParts, type Row, runBenchMain, runSendLoad, type SendLoadResult, type Service, sleep, startApp, tempDir } from '@apogee/bench';
 import { createBrokerAdminClient, createHaControllerClient, type WireHaGroup } from '@apogee/protocol';
+import { freePort } from '@apogee/testing';
 import { runLatencyProducer, type LatencyProducerResult } from './latency-producer';
 
 const cfg = {
@@ -127,18 +127,6 @@ async function sendPart(setup: Setup, root: string): Promise<SendResult> {
 }
 
 // ---------------------------------------------------------------- failover
-
-/** A loopback port that was free a moment ago (as @apogee/testing's freePort, which is for tests only). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port bound'))));
-    });
-  });
-}
 
 const GROUP = 'bench-failover';
 

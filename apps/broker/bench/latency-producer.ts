@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Producer } from 'rocketmq-client-nodejs';
-import { percentile } from '@apogee/bench';
+import { percentile, sleep } from '@apogee/bench';
 import { shutdownTolerantly } from './official-producer';
 
 const quietLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
@@ -43,7 +43,7 @@ export async function runLatencyProducer(
       } catch (err) {
         probeFailures++;
         if (Date.now() > readyBy) throw new Error(`no send succeeded within ${opts.readyTimeoutMs ?? 30_000} ms: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
 
@@ -67,10 +67,10 @@ export async function runLatencyProducer(
       }
     };
     const workers = Array.from({ length: opts.inflight }, worker);
-    await new Promise((r) => setTimeout(r, opts.warmupMs));
+    await sleep(opts.warmupMs);
     const [t0, n0, f0, u0] = [performance.now(), done, failed, process.cpuUsage()];
     measuring = true;
-    await new Promise((r) => setTimeout(r, opts.durationMs));
+    await sleep(opts.durationMs);
     measuring = false;
     const [t1, n1, f1, u1] = [performance.now(), done, failed, process.cpuUsage(u0)];
     stopped = true;

@@ -1,3 +1,4 @@
+import { waitFor } from '@apogee/testing';
 import { runCli } from '../src/run-cli';
 import { cli, closedAddress } from './cli-harness';
 import { BROKER_NAME, CLUSTER_NAME, startTestCluster, type TestCluster } from './cluster-fixture';
@@ -79,22 +80,26 @@ describe('apogee message send / tail and topic stats', () => {
     expect((await cli(['message', 'send', '--topic', 'events', '--body', 'before the tail', '--endpoint', cluster.broker, ...ns])).code).toBe(0);
     let stdout = '';
     let stderr = '';
-    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } };
+    const abort = new AbortController(); // ends the tail if an expectation fails before it has its 2 messages
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, signal: abort.signal };
     const tail = runCli(['message', 'tail', 'events', '--count', '2', ...ns], io);
-    const started = Date.now();
-    while (!stderr.includes('Following topic events') && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300)); // the follow streams are open by now
-    const sent = await cli(['message', 'send', '--topic', 'events', '--tag', 'created', '--keys', 'k1,k2', '--body', 'first', '--endpoint', cluster.broker, '--json']);
-    expect(sent.code).toBe(0);
-    const { messageId } = parse(sent.stdout);
-    expect(messageId).toMatch(/^[0-9A-F]{10,}$/i);
-    expect((await cli(['message', 'send', '--topic', 'events', '--body', 'second', '--endpoint', cluster.broker])).stdout).toMatch(/^message id: \S+$/m);
-    expect(await tail).toBe(0);
-    const lines = stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z  ${BROKER_NAME} q\\d:\\d+  ${messageId}  tag=created  keys=k1,k2  "first"$`));
-    expect(lines[1]).toContain('"second"');
-    expect(stdout).not.toContain('before the tail');
+    try {
+      await waitFor(() => stderr.includes('Following topic events'), { what: 'the tail following', timeoutMs: 10_000 });
+      const sent = await cli(['message', 'send', '--topic', 'events', '--tag', 'created', '--keys', 'k1,k2', '--body', 'first', '--endpoint', cluster.broker, '--json']);
+      expect(sent.code).toBe(0);
+      const { messageId } = parse(sent.stdout);
+      expect(messageId).toMatch(/^[0-9A-F]{10,}$/i);
+      expect((await cli(['message', 'send', '--topic', 'events', '--body', 'second', '--endpoint', cluster.broker])).stdout).toMatch(/^message id: \S+$/m);
+      expect(await tail).toBe(0);
+      const lines = stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z  ${BROKER_NAME} q\\d:\\d+  ${messageId}  tag=created  keys=k1,k2  "first"$`));
+      expect(lines[1]).toContain('"second"');
+      expect(stdout).not.toContain('before the tail');
+    } finally {
+      abort.abort();
+      await tail;
+    }
   }, 30_000);
 
   it('shows per queue offsets and the last store time', async () => {

@@ -85,35 +85,36 @@ export function matching(batch: WireDispatchBatch, input: Pick<MessageTailInput,
 const START_RETRIES = 10;
 const RETRY_MS = 100;
 
-/** Follows one master from its log end; resolves when stopped, rejects with a ServerError. */
-function followMaster(
+/** Where one master's commit log ends now: the tail starts there. */
+async function logEndOf(ctx: CommandContext, master: MasterBroker): Promise<string | number> {
+  const admin = ctx.deps.brokerAdminClient(master.address);
+  try {
+    const answer = await callServer(brokerTarget(master), () => admin.call('ReplicationStatus', {}), {
+      UNIMPLEMENTED: 'This broker cannot say where its log ends (no ReplicationStatus); upgrade it.',
+    });
+    return answer.max_offset ?? 0;
+  } finally {
+    admin.close();
+  }
+}
+
+/** Follows one master from `end`; resolves when stopped, rejects with a ServerError. */
+async function followMaster(
   ctx: CommandContext,
   master: MasterBroker,
+  end: string | number,
   input: MessageTailInput,
   emit: (m: TailedMessage) => void,
   stopped: Promise<void>,
 ): Promise<void> {
-  const target = brokerTarget(master);
-  return (async () => {
-    const admin = ctx.deps.brokerAdminClient(master.address);
-    let end: string | number;
-    try {
-      const answer = await callServer(target, () => admin.call('ReplicationStatus', {}), {
-        UNIMPLEMENTED: 'This broker cannot say where its log ends (no ReplicationStatus); upgrade it.',
-      });
-      end = answer.max_offset ?? 0;
-    } finally {
-      admin.close();
-    }
-    const dispatch = ctx.deps.brokerDispatchClient(master.address);
-    try {
-      await followFrom(dispatch, end, master, input, emit, stopped);
-    } catch (err) {
-      throw err instanceof ServerError ? err : new ServerError(target, err);
-    } finally {
-      dispatch.close();
-    }
-  })();
+  const dispatch = ctx.deps.brokerDispatchClient(master.address);
+  try {
+    await followFrom(dispatch, end, master, input, emit, stopped);
+  } catch (err) {
+    throw err instanceof ServerError ? err : new ServerError(brokerTarget(master), err);
+  } finally {
+    dispatch.close();
+  }
 }
 
 function followFrom(
@@ -198,12 +199,14 @@ async function run(ctx: CommandContext): Promise<CommandOutput> {
     if (input.count !== undefined && printed >= input.count) stop();
   };
   const skipped = withoutMaster.length === 0 ? '' : ` (no live master, skipped: ${withoutMaster.join(', ')})`;
+  // every message stored after this line is printed: each master is followed from its end as of now
+  const ends = await Promise.all(masters.map((m) => logEndOf(ctx, m)));
   ctx.streams?.stderr.write(
     `Following topic ${input.topic} on ${masters.length} broker${masters.length === 1 ? '' : 's'}${skipped}, new messages only` +
       `${input.count === undefined ? '; Ctrl-C to stop' : `, until ${input.count}`}.\n`,
   );
   try {
-    const follows = masters.map((m) => followMaster(ctx, m, input, emit, stopped));
+    const follows = masters.map((m, i) => followMaster(ctx, m, ends[i], input, emit, stopped));
     // one broker failing stops the others: the output would silently miss its messages
     await Promise.all(follows.map((f) => f.catch((err: unknown) => (stop(), Promise.reject(err)))));
   } finally {
