@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { createBrokerAdminClient, createHaControllerClient, createNameServerClient, type WireHaGroup } from '@apogee/protocol';
 import { freePort, spawnService, waitFor, type SpawnedService } from '@apogee/testing';
-import { GROUP, SEGMENT_BYTES, createTopicOn } from './replication-fixture';
+import { GROUP, SEGMENT_BYTES, committedOffsets, createTopicOn } from './replication-fixture';
 
 export const MASTER_TIMEOUT_MS = 2_000;
 export const LEASE_MS = 1_500;
@@ -78,13 +78,7 @@ export class HaGroupCluster {
   async committedOn(id: number, group: string, topic: string): Promise<number> {
     const replica = this.replicas.get(id);
     if (replica === undefined) throw new Error(`replica ${id} is not running`);
-    const admin = createBrokerAdminClient(replica.grpcAddress);
-    try {
-      const progress = await admin.call('GroupProgress', { group, topic });
-      return (progress.queues ?? []).reduce((sum, q) => sum + Number(q.committed_offset ?? 0), 0);
-    } finally {
-      admin.close();
-    }
+    return committedOffsets(replica.grpcAddress, group, topic);
   }
 
   /** The group's replicas as the nameserver lists them: [id, address], by id. */

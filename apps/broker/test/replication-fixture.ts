@@ -52,3 +52,14 @@ export async function metricOf(service: SpawnedService, name: string): Promise<n
 export function logEndOf(service: SpawnedService): Promise<number> {
   return metricOf(service, 'apogee_broker_commit_log_max_offset_bytes');
 }
+
+/** The sum of `group`'s committed offsets over the queues of `topic` on the broker at `address` (GroupProgress). */
+export async function committedOffsets(address: string, group: string, topic: string): Promise<number> {
+  const admin = createBrokerAdminClient(address);
+  try {
+    const progress = await admin.call('GroupProgress', { group, topic });
+    return (progress.queues ?? []).reduce((sum, q) => sum + Number(q.committed_offset ?? 0), 0);
+  } finally {
+    admin.close();
+  }
+}

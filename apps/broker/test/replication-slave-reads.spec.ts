@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
-import { createBrokerAdminClient, createNameServerClient } from '@apogee/protocol';
+import { createNameServerClient } from '@apogee/protocol';
 import { spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 import { portOf } from './registration-fixture';
-import { createTopicOn, startMaster, startSlave } from './replication-fixture';
+import { committedOffsets, createTopicOn, startMaster, startSlave } from './replication-fixture';
 import { quietClientLogger, shutdownClients, startSimpleConsumer, tolerateBrokerDeath } from './standalone-broker';
 
 // Reads during an outage, with static roles (nothing promotes the slave): a consumer group acks
@@ -34,15 +34,7 @@ async function receive(consumer: SimpleConsumer, count: number): Promise<string[
   return keys;
 }
 
-async function committedOn(service: SpawnedService): Promise<number> {
-  const admin = createBrokerAdminClient(service.grpcAddress);
-  try {
-    const progress = await admin.call('GroupProgress', { group: GROUP, topic: TOPIC });
-    return (progress.queues ?? []).reduce((sum, q) => sum + Number(q.committed_offset ?? 0), 0);
-  } finally {
-    admin.close();
-  }
-}
+const committedOn = (service: SpawnedService): Promise<number> => committedOffsets(service.grpcAddress, GROUP, TOPIC);
 
 describe('reads from a slave while its master is down', () => {
   let dir = '';
