@@ -218,6 +218,36 @@ describe('MessagingService with the official Node SimpleConsumer', () => {
     }
   }, 15_000);
 
+  it('one receive takes from several queues, never more than its batch, and a filtered queue leaves room for the next', async () => {
+    const admin = createBrokerAdminClient(broker!.grpcAddress);
+    try {
+      await admin.call('CreateTopic', { name: 'sc-spread', read_queue_count: 4, write_queue_count: 4, message_type: 'NORMAL' });
+    } finally {
+      admin.close();
+    }
+    // The broker picks queues round-robin: every one of the 4 queues holds [X, A].
+    const ids = await sendAll(producer!, 'sc-spread', ['X', 'X', 'X', 'X', 'A', 'A', 'A', 'A']);
+    const receive = async (group: string, expression: string, batch: number) => {
+      const frames = await rawReceive(broker!.grpcAddress, {
+        group: { name: group },
+        message_queue: { topic: { name: 'sc-spread' }, id: 0, broker: { name: 'broker-a' } },
+        filter_expression: { type: 'TAG', expression },
+        batch_size: batch,
+        invisible_duration: duration(INVISIBLE_MS),
+        auto_renew: false,
+        long_polling_timeout: duration(200),
+      });
+      return frames.filter((f) => f.message !== undefined).map((f) => f.message!.system_properties!.message_id as string);
+    };
+    const three = await receive('sc-group-spread-all', '*', 3);
+    expect(three).toHaveLength(3);
+    expect(await receive('sc-group-spread-all', '*', 32)).toHaveLength(5);
+    // A share of 2 goes to the first queue, which has one A; the second A comes from the next queue.
+    const tagged = await receive('sc-group-spread-a', 'A', 2);
+    expect(tagged).toHaveLength(2);
+    expect(ids.slice(4)).toEqual(expect.arrayContaining(tagged));
+  }, 15_000);
+
   it('answers bad requests in-band with the right code', async () => {
     const address = broker!.grpcAddress;
     const base = {

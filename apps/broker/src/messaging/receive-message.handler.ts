@@ -237,40 +237,70 @@ function refOf(params: ReceiveParams, queueId: number): QueueRef {
   return { group: params.group, topic: params.topic.name, queueId };
 }
 
-/** Pops from the topic's queues, starting at a rotating queue, until the batch is full. */
+/**
+ * Pops from the topic's queues, starting at a rotating queue, until the batch is full. The queues
+ * are popped concurrently (their POP-state records share one journal write) with a share of the
+ * batch each: the messages a queue can offer at most (new entries plus redeliveries due), so the
+ * pops together never exceed the batch. A queue that offered fewer (a filter skipped some) leaves
+ * room that the queues left out for lack of room get in a next round.
+ */
 async function popAcrossQueues(deps: ReceiveMessageDeps, rotation: Map<string, number>, params: ReceiveParams): Promise<PoppedMessage[]> {
   const count = params.topic.readQueueCount;
   const key = `${params.group}\u0000${params.topic.name}`;
   const start = rotation.get(key) ?? 0;
   rotation.set(key, (start + 1) % Math.max(1, count));
   const out: PoppedMessage[] = [];
-  const now = deps.clock.now();
-  for (let i = 0; i < count && out.length < params.batchSize; i++) {
-    const ref = refOf(params, (start + i) % count);
-    if (!hasWork(deps, params, ref, now)) continue;
-    const popped = await deps.consumption.pop({
-      ...ref,
-      maxCount: params.batchSize - out.length,
-      invisibleDurationMs: params.invisibleDurationMs,
-      filter: params.filter,
-      maxDeliveryAttempts: params.maxDeliveryAttempts,
-      fifo: params.fifo,
-    });
-    out.push(...popped);
+  let waiting = Array.from({ length: count }, (_, i) => refOf(params, (start + i) % count));
+  while (waiting.length > 0 && out.length < params.batchSize) {
+    const now = deps.clock.now();
+    let room = params.batchSize - out.length;
+    const pops: Array<Promise<PoppedMessage[]>> = [];
+    const leftOut: QueueRef[] = [];
+    for (const ref of waiting) {
+      const offered = workIn(deps, params, ref, now);
+      if (offered === 0) continue;
+      if (room === 0) {
+        leftOut.push(ref);
+        continue;
+      }
+      const maxCount = Math.min(room, offered);
+      room -= maxCount;
+      pops.push(
+        deps.consumption.pop({
+          ...ref,
+          maxCount,
+          invisibleDurationMs: params.invisibleDurationMs,
+          filter: params.filter,
+          maxDeliveryAttempts: params.maxDeliveryAttempts,
+          fifo: params.fifo,
+        }),
+      );
+    }
+    for (const popped of await settledAll(pops)) out.push(...popped);
+    waiting = leftOut;
   }
   return out;
 }
 
+/** Like Promise.all, but rejects (with the first failure) only once every promise has settled. */
+async function settledAll<T>(promises: ReadonlyArray<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
 /**
- * Cheap check before a pop (which writes and syncs): new entries, or an in-flight message due
- * again (a redelivery, or one out of attempts that the pop moves to the dead-letter queue).
+ * The most messages a pop of `ref` can return now: new entries plus in-flight messages due again
+ * (a redelivery, or one out of attempts that the pop moves to the dead-letter queue); 0 for a FIFO
+ * queue held back. Cheap: a pop writes state, so queues without work are not popped.
  */
-function hasWork(deps: ReceiveMessageDeps, params: ReceiveParams, ref: QueueRef, now: number): boolean {
+function workIn(deps: ReceiveMessageDeps, params: ReceiveParams, ref: QueueRef, now: number): number {
   const inflight = deps.consumption.inflight;
-  if (params.fifo && isHeldBack(inflight.values(ref), now)) return false;
-  if (deps.consumption.nextOffset(ref) < deps.store.queueRange(ref.topic, ref.queueId).max) return true;
-  for (const m of inflight.values(ref)) if (m.invisibleUntilMs <= now) return true;
-  return false;
+  if (params.fifo && isHeldBack(inflight.values(ref), now)) return 0;
+  let work = Math.max(0, deps.store.queueRange(ref.topic, ref.queueId).max - deps.consumption.nextOffset(ref));
+  for (const m of inflight.values(ref)) if (m.invisibleUntilMs <= now) work++;
+  return work;
 }
 
 /** When the group's next in-flight message of the topic falls due (Infinity if none). */
