@@ -25,7 +25,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { envNumber, fmt, printTable, progress, rawChannels, reportFailedParts, type Row, runBenchMain, runSendLoad, type SendLoadResult, type Service, startBroker, startService, summariseProfile, tempDir } from '@apogee/bench';
-import { drain, measureLatency } from './consume';
+import { drain, measureLatency, type Percentiles } from './consume';
 import { runOfficialProducer } from './official-producer';
 
 const cfg = {
@@ -163,6 +163,11 @@ async function main(): Promise<void> {
           sendBatch: cfg.latencySendBatch,
         });
         details.push(`broker d: ${r.received}/${r.sent} received; p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(1)} ms${r.note ? ` — ${r.note}` : ''}`);
+        const leg = (p: Percentiles): string => `p50 ${p.p50.toFixed(1)} / p99 ${p.p99.toFixed(1)} / max ${p.max.toFixed(1)} ms`;
+        details.push(
+          `broker d legs: send (schedule → stored) ${leg(r.sendLeg)}; receive (stored → frame arrived) ${leg(r.receiveLeg)}; ` +
+            `${r.receiveCalls} ReceiveMessage calls with messages, ${r.messagesPerCall.toFixed(1)} messages each`,
+        );
         const ms = (x: number): string => x.toFixed(2);
         table.push({ measure: `d latency @ ${fmt(cfg.rate)} msg/s, p50/p99/p99.9 ms`, result: `${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.p999)}`, target: 'p99 ≤ 5 ms', verdict: verdict(r.p99 <= 5) });
       } finally {

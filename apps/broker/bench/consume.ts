@@ -13,12 +13,19 @@ import { benchMetadata, Code, durationOf, methods, percentile, SERVICE_PATH, sle
 export interface Delivered {
   message_id: string;
   receipt_handle: string;
+  /** When the broker stored the message (epoch ms). */
+  storedAtMs: number;
   body: Buffer;
+}
+
+interface Timestamp {
+  seconds: number | string | { toNumber(): number };
+  nanos: number;
 }
 
 interface Frame {
   status?: { code: number; message: string };
-  message?: { body: Buffer; system_properties: { message_id: string; receipt_handle: string } };
+  message?: { body: Buffer; system_properties: { message_id: string; receipt_handle: string; store_timestamp?: Timestamp } };
 }
 
 export function receiveOnce(
@@ -52,7 +59,8 @@ export function receiveOnce(
     call.on('data', (frame: Frame) => {
       if (frame.status) status = frame.status;
       if (frame.message) {
-        const m = { ...frame.message.system_properties, body: frame.message.body };
+        const { message_id, receipt_handle, store_timestamp } = frame.message.system_properties;
+        const m = { message_id, receipt_handle, storedAtMs: epochMsOf(store_timestamp), body: frame.message.body };
         messages.push(m);
         onMessage?.(m);
       }
@@ -60,6 +68,12 @@ export function receiveOnce(
     call.on('error', reject);
     call.on('end', () => resolve({ ...status, messages }));
   });
+}
+
+function epochMsOf(t: Timestamp | undefined): number {
+  if (t === undefined) return NaN;
+  const seconds = typeof t.seconds === 'object' ? t.seconds.toNumber() : Number(t.seconds);
+  return seconds * 1000 + t.nanos / 1e6;
 }
 
 async function ack(client: grpc.Client, group: string, topic: string, messages: Delivered[]): Promise<number> {
@@ -112,14 +126,34 @@ export async function drain(clients: grpc.Client[], group: string, topic: string
   return { received, acked, seconds, msgsPerSec: received / seconds, note };
 }
 
-export interface LatencyResult {
-  sent: number;
-  received: number;
+export interface Percentiles {
   p50: number;
   p99: number;
   p999: number;
   max: number;
+}
+
+export interface LatencyResult extends Percentiles {
+  sent: number;
+  received: number;
+  /** Schedule → the broker's store timestamp: the sender's lateness, the network and the send path. */
+  sendLeg: Percentiles;
+  /** Store timestamp → arrival of the message frame: dispatch, long-poll wake-up, POP and the stream. */
+  receiveLeg: Percentiles;
+  /** ReceiveMessage calls that returned messages, and the messages per such call. */
+  receiveCalls: number;
+  messagesPerCall: number;
   note?: string;
+}
+
+function percentilesOf(values: number[]): Percentiles {
+  const sorted = Float64Array.from(values).sort();
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN, // Infinity: some never arrived
+  };
 }
 
 const MAGIC = 0x41504f47; // 'APOG' at body offset 8: a latency-probe message
@@ -131,6 +165,8 @@ const MAGIC = 0x41504f47; // 'APOG' at body offset 8: a latency-probe message
  * `sendBatch` (1: one request per message, as the official producer sends). Receivers
  * long-poll meanwhile. Latencies are from the schedule time to the arrival of the message frame;
  * messages of the measured window that never arrive (5 s after the last send) count as Infinity.
+ * The broker's store timestamp splits each latency into a send leg and a receive leg (the two
+ * processes share the machine's clock; epoch ms).
  */
 export async function measureLatency(
   sendClient: grpc.Client,
@@ -170,6 +206,9 @@ export async function measureLatency(
 
   const total = Math.round((opts.rate * (opts.durationMs + opts.warmupMs)) / 1000);
   const latencies: number[] = [];
+  const sendLeg: number[] = [];
+  const receiveLeg: number[] = [];
+  let receiveCalls = 0;
   let received = 0;
   let receiving = true;
   const start = performance.now() + 50;
@@ -178,12 +217,18 @@ export async function measureLatency(
     if (m.body.length < 12 || m.body.readUInt32LE(8) !== MAGIC) return;
     received++;
     const scheduled = m.body.readDoubleLE(0);
-    if (scheduled >= measureFrom) latencies.push(performance.now() - scheduled);
+    if (scheduled < measureFrom) return;
+    const now = performance.now();
+    latencies.push(now - scheduled);
+    const storedAt = m.storedAtMs - performance.timeOrigin;
+    sendLeg.push(storedAt - scheduled);
+    receiveLeg.push(now - storedAt);
   };
   const pending: Promise<void>[] = [];
   const receiver = async (client: grpc.Client): Promise<void> => {
     while (receiving) {
       const result = await receiveOnce(client, opts.group, opts.topic, 32, 2_000, onMessage);
+      if (result.messages.length > 0) receiveCalls++;
       if (result.messages.length > 0) pending.push(ack(client, opts.group, opts.topic, result.messages).then(() => undefined, () => undefined));
     }
   };
@@ -216,17 +261,17 @@ export async function measureLatency(
   // Messages of the measured window never received count as infinitely late.
   const inWindow = total - Math.ceil((opts.rate * opts.warmupMs) / 1000);
   while (latencies.length < inWindow) latencies.push(Infinity);
-  const sorted = Float64Array.from(latencies).sort();
   const notes = [sendErrors > 0 ? `${sendErrors} send errors (${firstError})` : '', received < total ? `${total - received} messages not received within 5 s` : '']
     .filter(Boolean)
     .join('; ');
   return {
     sent: total,
     received,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    p999: percentile(sorted, 99.9),
-    max: sorted.length ? sorted[sorted.length - 1] : NaN, // Infinity: some never arrived
+    ...percentilesOf(latencies),
+    sendLeg: percentilesOf(sendLeg),
+    receiveLeg: percentilesOf(receiveLeg),
+    receiveCalls,
+    messagesPerCall: received / Math.max(1, receiveCalls),
     note: notes || undefined,
   };
 }
