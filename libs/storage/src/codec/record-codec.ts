@@ -1,8 +1,9 @@
 import { crc32 } from '@node-rs/crc32';
 import { StorageError } from '../errors';
-import { readInt64, writeInt64 } from './int64';
-import { decodeProperties, encodeProperties, type MessageProperties } from './properties';
+import { readInt64, writeInt64, writeUInt32 } from './int64';
+import { collectProperties, decodeProperties, PropertyTexts, writeProperties, type MessageProperties } from './properties';
 import * as L from './record-layout';
+import { utf8Bytes, writeBytes, writeUtf8 } from './utf8';
 
 /** A byte position in the commit log. */
 export type PhysicalOffset = number;
@@ -60,7 +61,7 @@ export class PreparedRecord {
   keysBytes = 0;
   tag = '';
   tagBytes = 0;
-  properties = '';
+  readonly properties = new PropertyTexts();
   propertiesBytes = 0;
   bornHost = '';
   bornHostBytes = 0;
@@ -84,53 +85,12 @@ const { AT_TOTAL_BYTES, AT_MAGIC, AT_CRC, CRC_FROM, AT_QUEUE_ID, AT_FLAGS, AT_QU
 const { AT_BORN_TIMESTAMP, AT_STORE_TIMESTAMP, AT_BODY_BYTES, AT_PROPERTIES_BYTES, AT_TOPIC_BYTES, AT_MESSAGE_ID_BYTES } = L;
 const { FIXED_BYTES } = L;
 
-/**
- * Node's Buffer#utf8Write (what Buffer#write calls after validating its arguments): the lengths
- * are already known here, so the hot path skips the second round of checks.
- */
-interface RawWritable {
-  utf8Write(value: string, offset: number, length: number): number;
-}
-
-/** Below this many characters a JS loop beats a call into C++ for ASCII. */
-const ASCII_LOOP_MAX = 64;
-
-/** Writes `value` (whose UTF-8 size is `bytes`) at `at`; returns the offset after it. */
-function writeString(out: Buffer, at: number, value: string, bytes: number): number {
-  if (bytes === value.length && bytes <= ASCII_LOOP_MAX) {
-    for (let i = 0; i < bytes; i++) out[at + i] = value.charCodeAt(i); // ASCII: one byte per char
-    return at + bytes;
-  }
-  if (bytes > 0) (out as unknown as RawWritable).utf8Write(value, at, bytes);
-  return at + bytes;
-}
-
 /** Topic names already validated, with their encoded bytes (bounded: cleared when full). */
 const topicCache = new Map<string, Buffer>();
 const TOPIC_CACHE_MAX = 10_000;
 
 function invalid(message: string): StorageError {
   return new StorageError('INVALID_MESSAGE', message);
-}
-
-/** UTF-8 size of `value`: a JS loop for short strings (cheaper than a call into C++). */
-function utf8Bytes(value: string): number {
-  if (value.length > ASCII_LOOP_MAX) return Buffer.byteLength(value);
-  let bytes = value.length;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
-      const next = value.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 UTF-8 bytes
-        i++;
-        continue;
-      }
-    }
-    bytes += c < 0x800 ? 1 : 2; // lone surrogates become U+FFFD: 3 bytes, like Buffer.byteLength
-  }
-  return bytes;
 }
 
 function checkShortString(name: string, value: string, maxBytes: number): number {
@@ -185,13 +145,13 @@ export function prepareRecord(input: MessageInput, context: RecordContext, into 
   r.topic = topic;
   r.tag = input.tag ?? '';
   r.keys = joinKeys(input.keys);
-  r.properties = encodeProperties(input.properties);
   r.bornHost = input.bornHost ?? '';
   r.tagBytes = checkShortString('tag', r.tag, L.MAX_U8);
   r.bornHostBytes = checkShortString('bornHost', r.bornHost, L.MAX_U8);
   r.messageIdBytes = checkShortString('messageId', input.messageId, MAX_MESSAGE_ID_BYTES);
   r.keysBytes = checkShortString('keys', r.keys, L.MAX_U16);
-  r.propertiesBytes = checkShortString('properties', r.properties, L.MAX_U16);
+  r.propertiesBytes = collectProperties(input.properties, r.properties);
+  if (r.propertiesBytes > L.MAX_U16) throw invalid(`properties are ${r.propertiesBytes} bytes; at most ${L.MAX_U16} are allowed`);
   r.storeHost = context.storeHost;
   r.totalBytes =
     FIXED_BYTES +
@@ -219,34 +179,28 @@ export function encodeRecord(
   storeTimestampMs: number,
 ): number {
   const m = r.input;
-  out.writeInt32BE(r.totalBytes, at + AT_TOTAL_BYTES);
-  out.writeUInt32BE(MESSAGE_PREFIX_WORD, at + AT_MAGIC);
-  out.writeInt32BE(m.queueId, at + AT_QUEUE_ID);
-  out.writeInt32BE(m.flags ?? 0, at + AT_FLAGS);
+  writeUInt32(out, r.totalBytes, at + AT_TOTAL_BYTES);
+  writeUInt32(out, MESSAGE_PREFIX_WORD, at + AT_MAGIC);
+  writeUInt32(out, m.queueId, at + AT_QUEUE_ID);
+  writeUInt32(out, m.flags ?? 0, at + AT_FLAGS);
   writeInt64(out, queueOffset, at + AT_QUEUE_OFFSET);
   writeInt64(out, physicalOffset, at + AT_PHYSICAL_OFFSET);
   writeInt64(out, m.bornTimestampMs, at + AT_BORN_TIMESTAMP);
   writeInt64(out, storeTimestampMs, at + AT_STORE_TIMESTAMP);
-  out.writeUInt32BE(m.body.length, at + AT_BODY_BYTES);
-  out.writeUInt32BE(r.propertiesBytes * TWO_16 + r.keysBytes, at + AT_PROPERTIES_BYTES);
-  out.writeUInt32BE(
-    r.topic.length * TWO_24 + r.tagBytes * TWO_16 + r.bornHostBytes * TWO_8 + r.storeHost.length,
-    at + AT_TOPIC_BYTES,
-  );
-  out.writeUInt32BE(r.messageIdBytes * TWO_24, at + AT_MESSAGE_ID_BYTES); // + 3 reserved zero bytes
-  let o = at + FIXED_BYTES;
-  out.set(r.topic, o);
-  o += r.topic.length;
-  o = writeString(out, o, r.bornHost, r.bornHostBytes);
-  out.set(r.storeHost, o);
-  o += r.storeHost.length;
-  o = writeString(out, o, m.messageId, r.messageIdBytes);
-  o = writeString(out, o, r.keys, r.keysBytes);
-  o = writeString(out, o, r.tag, r.tagBytes);
-  o = writeString(out, o, r.properties, r.propertiesBytes);
+  writeUInt32(out, m.body.length, at + AT_BODY_BYTES);
+  writeUInt32(out, r.propertiesBytes * TWO_16 + r.keysBytes, at + AT_PROPERTIES_BYTES);
+  writeUInt32(out, r.topic.length * TWO_24 + r.tagBytes * TWO_16 + r.bornHostBytes * TWO_8 + r.storeHost.length, at + AT_TOPIC_BYTES);
+  writeUInt32(out, r.messageIdBytes * TWO_24, at + AT_MESSAGE_ID_BYTES); // + 3 reserved zero bytes
+  let o = writeBytes(out, at + FIXED_BYTES, r.topic);
+  o = writeUtf8(out, o, r.bornHost);
+  o = writeBytes(out, o, r.storeHost);
+  o = writeUtf8(out, o, m.messageId);
+  o = writeUtf8(out, o, r.keys);
+  o = writeUtf8(out, o, r.tag);
+  o = writeProperties(out, o, r.properties);
   out.set(m.body, o);
   o += m.body.length;
-  out.writeUInt32BE(crc32(out.subarray(at + CRC_FROM, o)), at + AT_CRC);
+  writeUInt32(out, crc32(out.subarray(at + CRC_FROM, o)), at + AT_CRC);
   return o;
 }
 
