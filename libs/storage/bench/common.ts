@@ -69,7 +69,9 @@ export interface PacedResult {
 /**
  * Appends as fast as the store acknowledges, with at most `maxOutstandingBytes` in flight: the
  * appends are issued in windows of about 1 MiB and the producer awaits the oldest window when
- * the limit is reached. It never spins: it only runs when a window is acknowledged.
+ * the limit is reached. Each window is issued in its own event-loop turn, as a server's requests
+ * arrive, so write completions interleave with encoding. It never spins: below the limit every
+ * turn appends a window, at the limit it waits for an acknowledgement.
  */
 export async function appendPaced(
   store: MessageStore,
@@ -103,6 +105,7 @@ export async function appendPaced(
     }
     windows.push(appendWindow(store, message, issued, perWindow, o.batch ?? 1));
     issued += perWindow;
+    await new Promise<void>((resolve) => setImmediate(resolve)); // the next window comes in a later turn, as a server's requests do
   }
   while (windows.length > 0) await settleOldest();
   return { messages: acked, recordBytes, recordSize, ms: performance.now() - started };

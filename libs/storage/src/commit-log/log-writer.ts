@@ -9,17 +9,31 @@ import type { Segment } from './segment';
  * The commit log's write path, as NODE-PERFORMANCE.md §1–3 measured it:
  * - records are encoded in place into a pooled batch buffer (the caller encodes; we hand out space);
  * - every buffer sealed in one event-loop turn goes out in one positional `writev`, at most
- *   `maxBatchBytes` per call and one call in flight;
+ *   `maxBatchBytes` per call and WRITES_IN_FLIGHT calls in flight (so the threadpool starts the next
+ *   batch without waiting for the event loop's turn); `writtenEnd` moves only over a written
+ *   prefix, in order. A crash can leave a later batch on disk behind a hole: recovery stops at the
+ *   first zeros and cuts what follows (log-scanner.ts), and none of it was acknowledged;
  * - syncs are `fdatasync` with a callback, pipelined with writes; one sync covers every byte whose
  *   write had returned when it started (group commit);
  * - a failed or short write or sync is sticky: every waiter and every later append fails.
  */
+
+/** writev calls in flight at once. */
+const WRITES_IN_FLIGHT = 2;
 
 interface Chunk {
   readonly segment: Segment;
   readonly position: number; // PhysicalOffset of chunk byte 0
   readonly bytes: Buffer; // a view of `owner`
   readonly owner: Buffer;
+}
+
+/** One writev call: its chunks (contiguous, one segment) and whether it has returned. */
+interface Write {
+  readonly segment: Segment;
+  readonly end: number;
+  readonly chunks: Chunk[];
+  done: boolean;
 }
 
 export interface LogWriterHooks {
@@ -39,11 +53,11 @@ export class LogWriter {
   private currentUsed = 0;
   private readonly pending: Chunk[] = [];
   private flushScheduled = false;
-  private writing = false;
   private syncing = false;
   private readonly dirtySegments = new Set<Segment>();
   private syncingSegments: readonly Segment[] = [];
-  private writingSegment: Segment | null = null;
+  /** writev calls issued and not yet passed by `writtenEnd`, oldest first. */
+  private readonly writes: Write[] = [];
   private readonly writeWaiters = new WaiterQueue();
   private readonly syncWaiters = new WaiterQueue();
   private failure: StorageError | null = null;
@@ -95,7 +109,7 @@ export class LogWriter {
   letGo(segment: Segment): boolean {
     const busy =
       this.currentSegment === segment ||
-      this.writingSegment === segment ||
+      this.writes.some((w) => w.segment === segment) ||
       this.syncingSegments.includes(segment) ||
       this.pending.some((c) => c.segment === segment);
     if (!busy) this.dirtySegments.delete(segment);
@@ -119,7 +133,7 @@ export class LogWriter {
    * reserved, written or synced is still to come (drain first), else it throws and changes nothing.
    */
   resetTo(offset: number): void {
-    const busy = this.current || this.pending.length > 0 || this.writing || this.syncing;
+    const busy = this.current || this.pending.length > 0 || this.writes.length > 0 || this.syncing;
     if (busy || this.writeWaiters.size > 0 || this.syncWaiters.size > 0 || this.appendedEnd !== this.syncedEnd) {
       throw new StorageError('IO_ERROR', 'the commit log cannot be cut while writes are in flight');
     }
@@ -197,7 +211,11 @@ export class LogWriter {
     this.flushScheduled = false;
     if (this.failure) return;
     this.seal();
-    if (this.writing || this.pending.length === 0) return;
+    while (this.writes.length < WRITES_IN_FLIGHT && this.pending.length > 0) this.startWrite();
+  };
+
+  /** Issues one writev of the oldest pending chunks: contiguous, one segment, ≤ maxBatchBytes. */
+  private startWrite(): void {
     const first = this.pending[0];
     let n = 0;
     let bytes = 0;
@@ -208,27 +226,37 @@ export class LogWriter {
       bytes += c.bytes.length;
       n++;
     }
-    const batch = this.pending.splice(0, n);
-    this.writing = true;
-    this.writingSegment = first.segment;
-    const buffers = batch.map((c) => c.bytes);
+    const write: Write = { segment: first.segment, end: first.position + bytes, chunks: this.pending.splice(0, n), done: false };
+    this.writes.push(write);
+    const buffers = write.chunks.map((c) => c.bytes);
     writev(first.segment.fd, buffers, first.position - first.segment.base, (err, written) => {
-      this.writing = false;
-      this.writingSegment = null;
+      if (this.failure) return;
       if (err || written !== bytes) {
         this.fail(err ?? new Error(`short write: ${written} of ${bytes} bytes`), 'write');
         return;
       }
-      this.dirtySegments.add(first.segment);
-      this.writtenEnd = first.position + bytes;
-      this.passSkips();
-      this.hooks.onWritten(this.writtenEnd);
-      for (const c of batch) this.pool.give(c.owner);
-      this.writeWaiters.releaseUpTo(this.writtenEnd);
-      this.kickSync();
-      if (this.pending.length > 0 || this.current) this.schedule();
+      write.done = true;
+      this.passWritten();
     });
-  };
+  }
+
+  /** Moves `writtenEnd` over the writes that returned, in log order, and lets their waiters go. */
+  private passWritten(): void {
+    let moved = false;
+    while (this.writes.length > 0 && this.writes[0].done) {
+      const write = this.writes.shift() as Write;
+      this.dirtySegments.add(write.segment);
+      this.writtenEnd = write.end;
+      this.passSkips();
+      for (const c of write.chunks) this.pool.give(c.owner);
+      moved = true;
+    }
+    if (!moved) return;
+    this.hooks.onWritten(this.writtenEnd);
+    this.writeWaiters.releaseUpTo(this.writtenEnd);
+    this.kickSync();
+    if (this.pending.length > 0 || this.current) this.schedule();
+  }
 
   private kickSync(): void {
     if (this.syncing || this.failure || this.writtenEnd <= this.syncedEnd) return;
@@ -256,7 +284,6 @@ export class LogWriter {
   }
 
   private fail(cause: Error, op: string): void {
-    this.writing = false;
     this.syncing = false;
     if (this.failure) return;
     this.failure = new StorageError('IO_ERROR', `commit log ${op} failed; the store is read-only: ${cause.message}`, {
@@ -265,6 +292,7 @@ export class LogWriter {
     this.writeWaiters.rejectAll(this.failure);
     this.syncWaiters.rejectAll(this.failure);
     this.pending.length = 0;
+    this.writes.length = 0;
     this.hooks.onFailed(this.failure);
   }
 }
