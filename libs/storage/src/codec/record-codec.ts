@@ -168,7 +168,8 @@ export function prepareRecord(input: MessageInput, context: RecordContext, into 
 
 /**
  * Writes one record at `at` in `out`; returns the offset just after it. The header's small
- * fields are packed into whole u32 writes; empty strings cost nothing.
+ * fields are packed into whole u32 writes; empty strings cost nothing. `withCrc` false leaves the
+ * CRC field for the caller to stamp (the commit log's write thread does).
  */
 export function encodeRecord(
   out: Buffer,
@@ -177,6 +178,7 @@ export function encodeRecord(
   queueOffset: QueueOffset,
   physicalOffset: PhysicalOffset,
   storeTimestampMs: number,
+  withCrc = true,
 ): number {
   const m = r.input;
   writeUInt32(out, r.totalBytes, at + AT_TOTAL_BYTES);
@@ -200,7 +202,7 @@ export function encodeRecord(
   o = writeProperties(out, o, r.properties);
   out.set(m.body, o);
   o += m.body.length;
-  writeUInt32(out, crc32(out.subarray(at + CRC_FROM, o)), at + AT_CRC);
+  if (withCrc) writeUInt32(out, crc32(out.subarray(at + CRC_FROM, o)), at + AT_CRC);
   return o;
 }
 

@@ -150,7 +150,7 @@ export class CommitLog {
     const segment = this.segmentFor(totalBytes);
     const physicalOffset = this.writer.appendedEnd;
     const { buf, at } = this.writer.reserve(segment, totalBytes);
-    encodeRecord(buf, at, prepared, queueOffset, physicalOffset, storeTimestampMs);
+    encodeRecord(buf, at, prepared, queueOffset, physicalOffset, storeTimestampMs, false); // the writer stamps the CRC
     this.skipShortTail();
     return physicalOffset;
   }
@@ -300,6 +300,7 @@ export class CommitLog {
     try {
       if (!this.writer.failed) await this.writer.drain();
     } finally {
+      await this.writer.close();
       for (const s of this.segments) s.close();
     }
   }

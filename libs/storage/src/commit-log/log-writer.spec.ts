@@ -4,18 +4,23 @@ import { join } from 'node:path';
 import { LogWriter } from './log-writer';
 import { Segment } from './segment';
 
-// writev goes through the real call, but each callback is held until the test releases it, so
+// Writes go through the real writev, but each callback is held until the test releases it, so
 // the test decides the order in which two writes in flight return.
-type WritevCallback = (err: NodeJS.ErrnoException | null, written: number) => void;
+type WritevCallback = (err: Error | null, written: number, buffers: Buffer[]) => void;
 const held: Array<{ release: () => void; fail: (err: Error) => void }> = [];
-jest.mock('node:fs', () => {
-  const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
+jest.mock('./write-worker', () => {
+  const { writev } = jest.requireActual<typeof import('node:fs')>('node:fs');
   return {
-    ...actual,
-    writev: (fd: number, buffers: Buffer[], position: number, callback: WritevCallback) =>
-      actual.writev(fd, buffers, position, (err, written) => {
-        held.push({ release: () => callback(err, written), fail: (e) => callback(e, 0) });
-      }),
+    WriteWorker: class {
+      writev(fd: number, buffers: Buffer[], position: number, callback: WritevCallback): void {
+        writev(fd, buffers, position, (err, written) => {
+          held.push({ release: () => callback(err, written, []), fail: (e) => callback(e, 0, []) });
+        });
+      }
+      close(): Promise<void> {
+        return Promise.resolve();
+      }
+    },
   };
 });
 

@@ -1,13 +1,15 @@
-import { fdatasync, writev } from 'node:fs';
+import { fdatasync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BatchPool } from '../io/batch-pool';
 import { WaiterQueue } from '../io/waiter-queue';
 import { StorageError } from '../errors';
 import type { Segment } from './segment';
+import { WriteWorker } from './write-worker';
 
 /**
  * The commit log's write path, as NODE-PERFORMANCE.md §1–3 measured it:
- * - records are encoded in place into a pooled batch buffer (the caller encodes; we hand out space);
+ * - records are encoded in place into a pooled batch buffer (the caller encodes; we hand out space),
+ *   without their CRC: the write thread stamps it before it writes (write-worker.ts);
  * - every buffer sealed in one event-loop turn goes out in one positional `writev`, at most
  *   `maxBatchBytes` per call and WRITES_IN_FLIGHT calls in flight (so the threadpool starts the next
  *   batch without waiting for the event loop's turn); `writtenEnd` moves only over a written
@@ -24,8 +26,7 @@ const WRITES_IN_FLIGHT = 2;
 interface Chunk {
   readonly segment: Segment;
   readonly position: number; // PhysicalOffset of chunk byte 0
-  readonly bytes: Buffer; // a view of `owner`
-  readonly owner: Buffer;
+  readonly bytes: Buffer; // a view of a BatchPool buffer: it moves to the write thread
 }
 
 /** One writev call: its chunks (contiguous, one segment) and whether it has returned. */
@@ -47,6 +48,7 @@ export interface LogWriterHooks {
 
 export class LogWriter {
   private readonly pool: BatchPool;
+  private readonly io = new WriteWorker();
   private current: Buffer | null = null;
   private currentSegment: Segment | null = null;
   private currentStart = 0;
@@ -169,6 +171,11 @@ export class LogWriter {
     await this.whenSynced(end, undefined);
   }
 
+  /** Stops the write thread; call once drained (or failed). */
+  close(): Promise<void> {
+    return this.io.close();
+  }
+
   private wait<T>(end: number, value: T, reached: number, queue: WaiterQueue): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     if (end <= reached) return Promise.resolve(value);
@@ -198,7 +205,6 @@ export class LogWriter {
         segment: this.currentSegment,
         position: this.currentStart,
         bytes: this.current.subarray(0, this.currentUsed),
-        owner: this.current,
       });
     } else {
       this.pool.give(this.current);
@@ -229,7 +235,8 @@ export class LogWriter {
     const write: Write = { segment: first.segment, end: first.position + bytes, chunks: this.pending.splice(0, n), done: false };
     this.writes.push(write);
     const buffers = write.chunks.map((c) => c.bytes);
-    writev(first.segment.fd, buffers, first.position - first.segment.base, (err, written) => {
+    this.io.writev(first.segment.fd, buffers, first.position - first.segment.base, (err, written, returned) => {
+      for (const buffer of returned) this.pool.give(buffer);
       if (this.failure) return;
       if (err || written !== bytes) {
         this.fail(err ?? new Error(`short write: ${written} of ${bytes} bytes`), 'write');
@@ -248,7 +255,6 @@ export class LogWriter {
       this.dirtySegments.add(write.segment);
       this.writtenEnd = write.end;
       this.passSkips();
-      for (const c of write.chunks) this.pool.give(c.owner);
       moved = true;
     }
     if (!moved) return;

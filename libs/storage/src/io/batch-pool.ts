@@ -1,7 +1,8 @@
 /**
  * A fixed set of reusable batch buffers: records are encoded in place, no Buffer per record.
  * When every pooled buffer is in use, `take` allocates a temporary one that `give` drops, so
- * a burst costs garbage rather than a stall.
+ * a burst costs garbage rather than a stall. Every buffer has an ArrayBuffer of its own, so it
+ * can move to the write thread and back (commit-log/write-worker.ts).
  */
 export class BatchPool {
   private readonly free: Buffer[] = [];
@@ -24,3 +25,4 @@ export class BatchPool {
     if (buf.length === this.bufferBytes && this.free.length < this.maxPooled) this.free.push(buf);
   }
 }
+

@@ -1,15 +1,17 @@
 /**
- * Crash suite: a failed write or sync is sticky. The commit log's `writev` / `fdatasync` (and the
- * consume queues' sync at a checkpoint) are made to fail in-process; every pending append must be
- * rejected with IO_ERROR, every later one refused with STORAGE_READ_ONLY, nothing acknowledged
- * after the failure, and close() must leave the abort marker so the next open recovers.
+ * Crash suite: a failed write or sync is sticky. The commit log's writes (its write thread's
+ * answers) and `fdatasync` (and the consume queues' sync at a checkpoint) are made to fail
+ * in-process; every pending append must be rejected with IO_ERROR, every later one refused with
+ * STORAGE_READ_ONLY, nothing acknowledged after the failure, and close() must leave the abort
+ * marker so the next open recovers. The write thread's own error answers: write-worker.spec.ts.
  *
- * The engine imports `{ writev, fdatasync } from 'node:fs'`; under @swc/jest's CommonJS output those
- * are member reads of the shared `node:fs` module object at call time, so spying on the default
- * import (that same object) reaches them.
+ * The engine imports `{ fdatasync } from 'node:fs'`; under @swc/jest's CommonJS output that is a
+ * member read of the shared `node:fs` module object at call time, so spying on the default
+ * import (that same object) reaches it. Writes are failed at WriteWorker.prototype.writev.
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { WriteWorker, type WriteCallback } from '../../src/commit-log/write-worker';
 import { MessageStore, StorageError, type AppendResult, type FlushMode } from '../../src/index';
 import { useTempDir } from '../temp-dir';
 import { checkStored, messageOf } from './crash-messages';
@@ -124,13 +126,12 @@ describe('crash: a failed write or sync is sticky', () => {
     const a = appender(store, () => failed);
     await a.issue(50);
     const written = store.maxPhysicalOffset;
-    jest.spyOn(fs, 'writev').mockImplementation(((...args: unknown[]) => {
-      const callback = args[args.length - 1] as (err: NodeJS.ErrnoException | null, bytes: number, buffers: unknown) => void;
+    jest.spyOn(WriteWorker.prototype, 'writev').mockImplementation((_fd: number, _buffers: readonly Buffer[], _position: number, callback: WriteCallback) => {
       setImmediate(() => {
         failed = true;
-        callback(eio('writev'), 0, args[1]);
+        callback(eio('writev'), 0, []);
       });
-    }) as typeof fs.writev);
+    });
     await a.issue(30);
     await a.issue(10);
     await a.settled();
@@ -152,11 +153,11 @@ describe('crash: a failed write or sync is sticky', () => {
   it('ASYNC, a short write is a failure too', async () => {
     const dir = join(root(), 'store');
     const store = await MessageStore.open({ dir, ...SMALL_STORE, flushMode: 'ASYNC' });
-    const real = fs.writev;
-    jest.spyOn(fs, 'writev').mockImplementation(((fd: number, buffers: Buffer[], position: number, callback: (e: unknown, n: number, b: unknown) => void) => {
-      const all = Buffer.concat(buffers);
-      real(fd, [all.subarray(0, all.length - 1)], position, (e, n) => callback(e, n, buffers)); // one byte short
-    }) as typeof fs.writev);
+    const real = WriteWorker.prototype.writev;
+    jest.spyOn(WriteWorker.prototype, 'writev').mockImplementation(function (this: WriteWorker, fd, buffers, position, callback) {
+      const last = buffers[buffers.length - 1];
+      real.call(this, fd, [...buffers.slice(0, -1), last.subarray(0, last.length - 1)], position, callback); // one byte short
+    });
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.append(messageOf(i))));
     expect(results.map((r) => (r.status === 'rejected' ? (r.reason as StorageError).code : 'ok'))).toEqual(Array(10).fill('IO_ERROR'));
     await expect((async () => store.append(messageOf(10)))()).rejects.toMatchObject({ code: 'STORAGE_READ_ONLY' });
