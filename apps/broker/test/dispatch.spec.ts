@@ -4,7 +4,6 @@ import path from 'node:path';
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { Producer } from 'rocketmq-client-nodejs';
 import {
-  createBrokerAdminClient,
   createBrokerDispatchClient,
   ERROR_CODE_METADATA_KEY,
   type BrokerDispatchClient,
@@ -14,7 +13,7 @@ import {
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
 import { TIMER_TOPIC } from '../src/timer/timer-message';
-import { quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
+import { createTopic, quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
 
 // apogee.broker.v1.BrokerDispatch of a broker started in-process on a free port, fed by the
 // official Node producer: Follow from 0 and from a saved position (also across a restart on the
@@ -251,12 +250,7 @@ describe('BrokerDispatch', () => {
   });
 
   it('shows a DELAY message once, when it is released into its topic, not while it waits', async () => {
-    const admin = createBrokerAdminClient(broker!.grpcAddress);
-    try {
-      await admin.call('CreateTopic', { name: 'delayed', read_queue_count: 1, write_queue_count: 1, message_type: 'DELAY' });
-    } finally {
-      admin.close();
-    }
+    await createTopic(broker!.grpcAddress, 'delayed', 1, 'DELAY');
     const f = follow(0, 50);
     await f.waitCaughtUp();
     const keys = ['delayed-1'];

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FilterExpression, Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import { FilterType } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb';
-import { createBrokerAdminClient } from '@apogee/protocol';
 import { waitFor } from '@apogee/testing';
 import type { RunningBroker } from '../src/start-broker';
-import { quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
+import { createTopic, quietClientLogger, shutdownClients, startStandaloneBroker } from './standalone-broker';
 import { createRawV2Client, type RawV2Client, type ReceiveFrame } from './v2-raw-client';
 
 // The official RocketMQ 5 Node SimpleConsumer (rocketmq-client-nodejs) against a broker started
@@ -194,12 +193,7 @@ describe('MessagingService with the official Node SimpleConsumer', () => {
   }, 15_000);
 
   it('long-polls: a waiting receive returns as soon as a message arrives', async () => {
-    const admin = createBrokerAdminClient(broker!.grpcAddress);
-    try {
-      await admin.call('CreateTopic', { name: 'sc-longpoll', read_queue_count: 4, write_queue_count: 4, message_type: 'NORMAL' });
-    } finally {
-      admin.close();
-    }
+    await createTopic(broker!.grpcAddress, 'sc-longpoll', 4);
     const consumer = await open('sc-group-lp', { 'sc-longpoll': '*' }, 8_000);
     const lateProducer = producerFor(broker!, ['sc-longpoll']);
     await lateProducer.startup();
@@ -219,12 +213,7 @@ describe('MessagingService with the official Node SimpleConsumer', () => {
   }, 15_000);
 
   it('one receive takes from several queues, never more than its batch, and a filtered queue leaves room for the next', async () => {
-    const admin = createBrokerAdminClient(broker!.grpcAddress);
-    try {
-      await admin.call('CreateTopic', { name: 'sc-spread', read_queue_count: 4, write_queue_count: 4, message_type: 'NORMAL' });
-    } finally {
-      admin.close();
-    }
+    await createTopic(broker!.grpcAddress, 'sc-spread', 4);
     // The broker picks queues round-robin: every one of the 4 queues holds [X, A].
     const ids = await sendAll(producer!, 'sc-spread', ['X', 'X', 'X', 'X', 'A', 'A', 'A', 'A']);
     const receive = async (group: string, expression: string, batch: number) => {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { SimpleConsumer } from 'rocketmq-client-nodejs';
+import { createBrokerAdminClient, type AdminMessageType } from '@apogee/protocol';
 import { loadConfig } from '@apogee/runtime';
 import { APP, brokerConfigSchema, type BrokerConfig } from '../src/config';
 import { startBroker, type RunningBroker } from '../src/start-broker';
@@ -20,6 +21,16 @@ export function standaloneConfig(dataDir: string, overrides: Partial<BrokerConfi
 /** A broker started in-process on loopback port 0, standalone (no nameservers), silent. */
 export function startStandaloneBroker(dataDir: string, overrides: Partial<BrokerConfig> = {}): Promise<RunningBroker> {
   return startBroker(standaloneConfig(dataDir, overrides), { logger: silentLogger });
+}
+
+/** Creates `topic` on the broker at `address` through BrokerAdmin (one short-lived admin client). */
+export async function createTopic(address: string, topic: string, queues: number, messageType: AdminMessageType = 'NORMAL'): Promise<void> {
+  const admin = createBrokerAdminClient(address);
+  try {
+    await admin.call('CreateTopic', { name: topic, read_queue_count: queues, write_queue_count: queues, message_type: messageType });
+  } finally {
+    admin.close();
+  }
 }
 
 /** An official SimpleConsumer of `group` on `topic` ('*'), started, with a quiet logger. */
