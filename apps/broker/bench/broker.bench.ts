@@ -12,7 +12,8 @@
  * and prints each result with its ratio to the trivial ceiling and its target.
  *
  * Knobs (env): BENCH_ONLY (e.g. a,b), BENCH_SECONDS (measured window of a, b, d; 10),
- * BENCH_WARMUP_SECONDS (2), BENCH_BACKLOG (200000), BENCH_RATE (5000), BENCH_CHANNELS (4),
+ * BENCH_WARMUP_SECONDS (2), BENCH_LATENCY_WARMUP_SECONDS (d's, 5: with 2 the
+ * first seconds' backlog of a cold broker and cold receivers still drained into the measured window), BENCH_BACKLOG (200000), BENCH_RATE (5000), BENCH_CHANNELS (4),
  * BENCH_INFLIGHT (requests per channel in b; 16), BENCH_BATCH (32), BENCH_BODY (1024),
  * BENCH_PRODUCER_INFLIGHT (64), BENCH_RECEIVERS (4), BENCH_LATENCY_SEND_BATCH (most messages per
  * SendMessage in d, which sends the messages due in each ~1 ms tick together; 32), BENCH_ACK_EACH=1 (one AckMessage per message
@@ -31,6 +32,7 @@ import { runOfficialProducer } from './official-producer';
 const cfg = {
   seconds: envNumber('BENCH_SECONDS', 10),
   warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 2),
+  latencyWarmupSeconds: envNumber('BENCH_LATENCY_WARMUP_SECONDS', 5),
   backlog: envNumber('BENCH_BACKLOG', 200_000),
   rate: envNumber('BENCH_RATE', 5_000),
   channels: envNumber('BENCH_CHANNELS', 4),
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
           group: `bench-d-${runTag}`,
           rate: cfg.rate,
           durationMs: cfg.seconds * 1000,
-          warmupMs: cfg.warmupSeconds * 1000,
+          warmupMs: cfg.latencyWarmupSeconds * 1000,
           bodyBytes: cfg.body,
           sendBatch: cfg.latencySendBatch,
         });
