@@ -129,13 +129,19 @@ async function appendWindow(
     for (let k = i; k < Math.min(i + batch, from + count); k++) inputs.push(message(k));
     calls.push(store.appendBatch(inputs));
   }
-  const results = (await Promise.all(calls)).flat() as Array<{ totalBytes: number }>;
   let bytes = 0;
-  for (const r of results) {
-    if (r instanceof Error) throw r;
-    bytes += r.totalBytes;
+  for (const answer of (await Promise.all(calls)) as Array<Appended | Appended[]>) {
+    if (Array.isArray(answer)) for (const r of answer) bytes += recordBytes(r);
+    else bytes += recordBytes(answer);
   }
   return bytes;
+}
+
+type Appended = { readonly totalBytes: number } | Error;
+
+function recordBytes(r: Appended): number {
+  if (r instanceof Error) throw r;
+  return r.totalBytes;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readInt64, writeInt64, writeUInt32 } from './int64';
+import { readInt64, writeInt64 } from './int64';
 
 describe('int64 halves', () => {
   it.each([0, 1, -1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32), 2 ** 53 - 1, -(2 ** 53) + 1, -123456789012, 1_764_000_000_123])(
@@ -12,15 +12,4 @@ describe('int64 halves', () => {
       expect(readInt64(ours, 0)).toBe(v);
     },
   );
-});
-
-describe('u32 stores', () => {
-  it.each([0, 1, 255, 0x7fffffff, 0x80000000, 0xffffffff, -1, -(2 ** 31)])('store %d as writeUInt32BE / writeInt32BE would', (v) => {
-    const ours = Buffer.alloc(4);
-    writeUInt32(ours, v, 0);
-    const node = Buffer.alloc(4);
-    if (v < 0) node.writeInt32BE(v);
-    else node.writeUInt32BE(v);
-    expect(ours).toEqual(node);
-  });
 });

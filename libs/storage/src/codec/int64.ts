@@ -21,10 +21,3 @@ export function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
 }
 
-/** Big-endian u32 by byte stores (an int32 is stored as its two's complement, like writeInt32BE). */
-export function writeUInt32(buf: Buffer, value: number, at: number): void {
-  buf[at] = value >>> 24;
-  buf[at + 1] = value >>> 16;
-  buf[at + 2] = value >>> 8;
-  buf[at + 3] = value;
-}

@@ -1,6 +1,6 @@
 import { crc32 } from '@node-rs/crc32';
 import { StorageError } from '../errors';
-import { readInt64, writeInt64, writeUInt32 } from './int64';
+import { readInt64 } from './int64';
 import { collectProperties, decodeProperties, PropertyTexts, writeProperties, type MessageProperties } from './properties';
 import * as L from './record-layout';
 import { utf8Bytes, writeBytes, writeUtf8 } from './utf8';
@@ -78,6 +78,7 @@ const MAX_INT32 = 0x7fffffff;
 const TWO_8 = 0x100;
 const TWO_16 = 0x10000;
 const TWO_24 = 0x1000000;
+const TWO_32 = 0x100000000;
 /** magic, version and recordType 0 as one big-endian u32 at AT_MAGIC. */
 const MESSAGE_PREFIX_WORD = (L.RECORD_MAGIC * TWO_16 + L.RECORD_VERSION * TWO_8 + L.RECORD_TYPE_MESSAGE) >>> 0;
 // Module-local copies: reading them is a plain variable load in every build.
@@ -181,18 +182,19 @@ export function encodeRecord(
   withCrc = true,
 ): number {
   const m = r.input;
-  writeUInt32(out, r.totalBytes, at + AT_TOTAL_BYTES);
-  writeUInt32(out, MESSAGE_PREFIX_WORD, at + AT_MAGIC);
-  writeUInt32(out, m.queueId, at + AT_QUEUE_ID);
-  writeUInt32(out, m.flags ?? 0, at + AT_FLAGS);
-  writeInt64(out, queueOffset, at + AT_QUEUE_OFFSET);
-  writeInt64(out, physicalOffset, at + AT_PHYSICAL_OFFSET);
-  writeInt64(out, m.bornTimestampMs, at + AT_BORN_TIMESTAMP);
-  writeInt64(out, storeTimestampMs, at + AT_STORE_TIMESTAMP);
-  writeUInt32(out, m.body.length, at + AT_BODY_BYTES);
-  writeUInt32(out, r.propertiesBytes * TWO_16 + r.keysBytes, at + AT_PROPERTIES_BYTES);
-  writeUInt32(out, r.topic.length * TWO_24 + r.tagBytes * TWO_16 + r.bornHostBytes * TWO_8 + r.storeHost.length, at + AT_TOPIC_BYTES);
-  writeUInt32(out, r.messageIdBytes * TWO_24, at + AT_MESSAGE_ID_BYTES); // + 3 reserved zero bytes
+  const dv = dataViewOf(out);
+  dv.setUint32(at + AT_TOTAL_BYTES, r.totalBytes);
+  dv.setUint32(at + AT_MAGIC, MESSAGE_PREFIX_WORD);
+  dv.setUint32(at + AT_QUEUE_ID, m.queueId);
+  dv.setInt32(at + AT_FLAGS, m.flags ?? 0);
+  setInt64(dv, at + AT_QUEUE_OFFSET, queueOffset);
+  setInt64(dv, at + AT_PHYSICAL_OFFSET, physicalOffset);
+  setInt64(dv, at + AT_BORN_TIMESTAMP, m.bornTimestampMs);
+  setInt64(dv, at + AT_STORE_TIMESTAMP, storeTimestampMs);
+  dv.setUint32(at + AT_BODY_BYTES, m.body.length);
+  dv.setUint32(at + AT_PROPERTIES_BYTES, r.propertiesBytes * TWO_16 + r.keysBytes);
+  dv.setUint32(at + AT_TOPIC_BYTES, r.topic.length * TWO_24 + r.tagBytes * TWO_16 + r.bornHostBytes * TWO_8 + r.storeHost.length);
+  dv.setUint32(at + AT_MESSAGE_ID_BYTES, r.messageIdBytes * TWO_24); // + 3 reserved zero bytes
   let o = writeBytes(out, at + FIXED_BYTES, r.topic);
   o = writeUtf8(out, o, r.bornHost);
   o = writeBytes(out, o, r.storeHost);
@@ -202,8 +204,29 @@ export function encodeRecord(
   o = writeProperties(out, o, r.properties);
   out.set(m.body, o);
   o += m.body.length;
-  if (withCrc) writeUInt32(out, crc32(out.subarray(at + CRC_FROM, o)), at + AT_CRC);
+  if (withCrc) dv.setUint32(at + AT_CRC, crc32(out.subarray(at + CRC_FROM, o)));
   return o;
+}
+
+/**
+ * A DataView of `out`, kept for the buffer used last: records go into a few pooled batch buffers
+ * in turn, so a view is made once per buffer switch. Its big-endian stores are inlined by V8.
+ */
+let viewed: Buffer | null = null;
+let view: DataView = new DataView(new ArrayBuffer(0));
+function dataViewOf(out: Buffer): DataView {
+  if (out !== viewed) {
+    view = new DataView(out.buffer, out.byteOffset, out.length);
+    viewed = out;
+  }
+  return view;
+}
+
+/** An int64 field as two big-endian 32-bit halves (|value| < 2^53), as writeInt64. */
+function setInt64(dv: DataView, at: number, value: number): void {
+  const high = Math.floor(value / TWO_32);
+  dv.setUint32(at, high >>> 0);
+  dv.setUint32(at + 4, (value - high * TWO_32) >>> 0);
 }
 
 /** Writes a segment-end filler of `bytes` (≥ PREFIX_BYTES) at `at`. */

@@ -21,11 +21,26 @@ interface RawWritable {
 
 /** UTF-8 size of `value`. */
 export function utf8Bytes(value: string): number {
-  if (value.length > LOOP_MAX) return Buffer.byteLength(value);
+  return value.length > LOOP_MAX ? Buffer.byteLength(value) : shortUtf8Bytes(value, false);
+}
+
+/** UTF-8 size of a property name or value, or -1 when it holds a separator. */
+export function propertyTextBytes(value: string): number {
+  if (value.length > LOOP_MAX) {
+    return value.includes(NAME_VALUE_SEPARATOR) || value.includes(PROPERTY_SEPARATOR) ? -1 : Buffer.byteLength(value);
+  }
+  return shortUtf8Bytes(value, true);
+}
+
+/** UTF-8 size of a short string by one pass over it; with `refuseSeparators`, -1 if it holds one. */
+function shortUtf8Bytes(value: string, refuseSeparators: boolean): number {
   let bytes = value.length;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c < 0x80) continue;
+    if (c < 0x80) {
+      if (refuseSeparators && (c === NAME_VALUE_CODE || c === PROPERTY_CODE)) return -1;
+      continue;
+    }
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
       const next = value.charCodeAt(i + 1);
       if (next >= 0xdc00 && next <= 0xdfff) {
@@ -37,18 +52,6 @@ export function utf8Bytes(value: string): number {
     bytes += c < 0x800 ? 1 : 2;
   }
   return bytes;
-}
-
-/** UTF-8 size of a property name or value, or -1 when it holds a separator. */
-export function propertyTextBytes(value: string): number {
-  if (value.length > LOOP_MAX) {
-    return value.includes(NAME_VALUE_SEPARATOR) || value.includes(PROPERTY_SEPARATOR) ? -1 : Buffer.byteLength(value);
-  }
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === NAME_VALUE_CODE || c === PROPERTY_CODE) return -1;
-  }
-  return utf8Bytes(value);
 }
 
 /**
