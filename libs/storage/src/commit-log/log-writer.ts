@@ -11,8 +11,8 @@ import { WriteWorker } from './write-worker';
  * - records are encoded in place into a pooled batch buffer (the caller encodes; we hand out space),
  *   without their CRC: the write thread stamps it before it writes (write-worker.ts);
  * - every buffer sealed in one event-loop turn goes out in one positional `writev`, at most
- *   `maxBatchBytes` per call and WRITES_IN_FLIGHT calls in flight (so the threadpool starts the next
- *   batch without waiting for the event loop's turn); `writtenEnd` moves only over a written
+ *   `maxBatchBytes` per call and WRITES_IN_FLIGHT calls queued at the write thread (so it starts the
+ *   next batch without waiting for the event loop's turn, and a slow write does not stall encoding); `writtenEnd` moves only over a written
  *   prefix, in order. A crash can leave a later batch on disk behind a hole: recovery stops at the
  *   first zeros and cuts what follows (log-scanner.ts), and none of it was acknowledged;
  * - syncs are `fdatasync` with a callback, pipelined with writes; one sync covers every byte whose
@@ -20,8 +20,8 @@ import { WriteWorker } from './write-worker';
  * - a failed or short write or sync is sticky: every waiter and every later append fails.
  */
 
-/** writev calls in flight at once. */
-const WRITES_IN_FLIGHT = 2;
+/** writev calls in flight at once (queued at the write thread). */
+const WRITES_IN_FLIGHT = 4;
 
 interface Chunk {
   readonly segment: Segment;
