@@ -184,10 +184,11 @@ export class MessageStore {
     try {
       this.checkWritable();
       const results = new Array<AppendResult | StorageError>(inputs.length);
+      const storeTimestampMs = this.now(); // one store time per call, as one request
       let end = -1;
       for (let i = 0; i < inputs.length; i++) {
         try {
-          const record = this.appendRecord(inputs[i]);
+          const record = this.appendRecord(inputs[i], storeTimestampMs);
           results[i] = record;
           end = record.physicalOffset + record.totalBytes;
         } catch (err) {
@@ -203,16 +204,15 @@ export class MessageStore {
 
   private appendNow(input: MessageInput): Promise<AppendResult> {
     this.checkWritable();
-    const record = this.appendRecord(input);
+    const record = this.appendRecord(input, this.now());
     return this.log.whenDurable(record.physicalOffset + record.totalBytes, record);
   }
 
   /** Encodes one message at the end of the log and queues it for dispatch. Call checkWritable first. */
-  private appendRecord(input: MessageInput): AppendResult {
+  private appendRecord(input: MessageInput, storeTimestampMs: number): AppendResult {
     const prepared = prepareRecord(input, this.recordContext, this.scratch);
     const slot = this.slotOf(input.topic, input.queueId);
     const queueOffset = slot.next;
-    const storeTimestampMs = this.now();
     const physicalOffset = this.log.append(prepared, queueOffset, storeTimestampMs);
     slot.next = queueOffset + 1;
     const record: AppendResult & AppendedRecord = {

@@ -149,8 +149,8 @@ export class CommitLog {
     }
     const segment = this.segmentFor(totalBytes);
     const physicalOffset = this.writer.appendedEnd;
-    const { buf, at } = this.writer.reserve(segment, totalBytes);
-    encodeRecord(buf, at, prepared, queueOffset, physicalOffset, storeTimestampMs, false); // the writer stamps the CRC
+    const at = this.writer.reserve(segment, totalBytes);
+    encodeRecord(this.writer.reservedBuffer, at, prepared, queueOffset, physicalOffset, storeTimestampMs, false); // the writer stamps the CRC
     this.skipShortTail();
     return physicalOffset;
   }
@@ -231,13 +231,13 @@ export class CommitLog {
     const chunk = checkReplicatedChunk(bytes, start, size);
     for (const r of chunk.records) {
       const segment = this.segmentFor(r.totalBytes); // rolls only at the chunk's first record
-      const { buf, at } = this.writer.reserve(segment, r.totalBytes);
-      bytes.copy(buf, at, r.at, r.at + r.totalBytes);
+      const at = this.writer.reserve(segment, r.totalBytes);
+      bytes.copy(this.writer.reservedBuffer, at, r.at, r.at + r.totalBytes);
       visit(bytes, r.at);
     }
     if (chunk.fillerAt >= 0) {
-      const { buf, at } = this.writer.reserve(this.segmentFor(PREFIX_BYTES), PREFIX_BYTES);
-      bytes.copy(buf, at, chunk.fillerAt, chunk.fillerAt + PREFIX_BYTES);
+      const at = this.writer.reserve(this.segmentFor(PREFIX_BYTES), PREFIX_BYTES);
+      bytes.copy(this.writer.reservedBuffer, at, chunk.fillerAt, chunk.fillerAt + PREFIX_BYTES);
       this.writer.skip(chunk.segmentEnd);
     }
     this.skipShortTail();
@@ -346,8 +346,8 @@ export class CommitLog {
       // Only the filler's prefix is written; the rest of the segment is skipped.
       const rest = active.base + size - pos;
       if (rest >= PREFIX_BYTES) {
-        const { buf, at } = this.writer.reserve(active, PREFIX_BYTES);
-        encodeFiller(buf, at, rest);
+        const at = this.writer.reserve(active, PREFIX_BYTES);
+        encodeFiller(this.writer.reservedBuffer, at, rest);
       }
       this.writer.skip(active.base + size);
     }

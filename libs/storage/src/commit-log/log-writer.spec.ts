@@ -42,8 +42,8 @@ describe('LogWriter with two writes in flight', () => {
 
   /** Appends `bytes` bytes of `fill` and returns the promise of their write. */
   const append = (bytes: number, fill: number): Promise<string> => {
-    const { buf, at } = writer.reserve(segment, bytes);
-    buf.fill(fill, at, at + bytes);
+    const at = writer.reserve(segment, bytes);
+    writer.reservedBuffer.fill(fill, at, at + bytes);
     return writer.whenWritten(writer.appendedEnd, `wrote ${fill}`);
   };
 

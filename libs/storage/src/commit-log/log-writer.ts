@@ -85,9 +85,9 @@ export class LogWriter {
 
   /**
    * Space for `bytes` at the end of the log, in `segment` (the caller has rolled segments already).
-   * Returns the buffer and the index to encode at; the bytes count as appended.
+   * Returns the index to encode at in `reservedBuffer`; the bytes count as appended.
    */
-  reserve(segment: Segment, bytes: number): { buf: Buffer; at: number } {
+  reserve(segment: Segment, bytes: number): number {
     if (this.current && (this.currentSegment !== segment || this.current.length - this.currentUsed < bytes)) {
       this.seal();
     }
@@ -101,7 +101,12 @@ export class LogWriter {
     this.currentUsed += bytes;
     this.appendedEnd += bytes;
     this.schedule();
-    return { buf: this.current, at };
+    return at;
+  }
+
+  /** The buffer the last reserve() handed out space in (valid until the next reserve). */
+  get reservedBuffer(): Buffer {
+    return this.current as Buffer;
   }
 
   /**
