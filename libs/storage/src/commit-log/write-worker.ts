@@ -81,20 +81,24 @@ export class WriteWorker {
 
   /**
    * Stamps the CRC of every record in `views`, then writes them at `position` of `fd`; `callback`
-   * gets the bytes written or the error, and the buffers back. Each view must be the only one of
-   * a whole ArrayBuffer of its own (a BatchPool buffer): that ArrayBuffer moves to the thread, so
-   * every Buffer over it is empty (detached) until it comes back.
+   * gets the bytes written or the error, and the buffers back. Each view's ArrayBuffer must be one
+   * of its own (a BatchPool buffer, not Node's shared pool): it moves to the thread, so every
+   * Buffer over it is empty (detached) until it comes back. Views that cannot move fail the write
+   * (through `callback`, as any write failure), they do not throw.
    */
   writev(fd: number, views: readonly Buffer[], position: number, callback: WriteCallback): void {
-    const parts = views.map((v) => {
-      if (v.buffer instanceof SharedArrayBuffer) throw new Error('the write thread takes buffers it can move, not SharedArrayBuffers');
-      return { buffer: v.buffer, offset: v.byteOffset, length: v.length };
-    });
+    const parts = views.map((v) => ({ buffer: v.buffer, offset: v.byteOffset, length: v.length }));
     const transfer = [...new Set(parts.map((p) => p.buffer))];
     const id = this.nextId++;
+    try {
+      if (transfer.some((b) => b instanceof SharedArrayBuffer)) throw new Error('the write thread takes buffers it can move, not SharedArrayBuffers');
+      this.worker.postMessage({ id, fd, position, parts }, transfer as ArrayBuffer[]);
+    } catch (err) {
+      setImmediate(() => callback(err as Error, 0, []));
+      return;
+    }
     if (this.callbacks.size === 0) this.worker.ref();
     this.callbacks.set(id, callback);
-    this.worker.postMessage({ id, fd, position, parts }, transfer);
   }
 
   /** Stops the thread once nothing is in flight (the caller drains first). */
