@@ -158,23 +158,26 @@ export class ProtoReader {
     return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo)).toString();
   }
 
-  /** A LEN field's content as [start, end) within buf. */
-  span(): [number, number] {
+  /**
+   * Moves past a LEN field and returns where its content starts in buf; it ends at `pos`. (No
+   * [start, end] pair: an array per field showed as 6% of SendMessage's allocations.)
+   */
+  lenStart(): number {
     const length = this.uint32();
     const start = this.pos;
     if (length > this.end - start) throw new ProtoWireError('field runs past the end of its message');
     this.pos = start + length;
-    return [start, this.pos];
+    return start;
   }
 
   string(): string {
-    const [start, end] = this.span();
-    return this.buf.toString('utf8', start, end);
+    const start = this.lenStart();
+    return this.buf.toString('utf8', start, this.pos);
   }
 
   bytes(): Buffer {
-    const [start, end] = this.span();
-    return this.buf.subarray(start, end);
+    const start = this.lenStart();
+    return this.buf.subarray(start, this.pos);
   }
 
   /** Skips the value of a field whose key was `key`. */
@@ -187,7 +190,7 @@ export class ProtoReader {
         this.pos += 8;
         break;
       case WIRE_LEN:
-        this.span();
+        this.lenStart();
         return;
       case WIRE_I32:
         this.pos += 4;

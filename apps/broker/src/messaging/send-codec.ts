@@ -57,8 +57,8 @@ function message(r: ProtoReader): Fields {
 
 /** A map<string, string> entry (absent key or value: ''). */
 function mapEntry(r: ProtoReader): [string, string] {
-  const [start, end] = r.span();
-  const e = new ProtoReader(r.buf, start, end);
+  const start = r.lenStart();
+  const e = new ProtoReader(r.buf, start, r.pos);
   let k = '';
   let v = '';
   while (!e.done) {

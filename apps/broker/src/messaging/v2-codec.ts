@@ -29,8 +29,8 @@ export function enumName(e: Enum, n: number): string | number {
 
 /** Decodes the LEN field at the reader with `decode`, then moves past it. */
 export function sub(r: ProtoReader, decode: (inner: ProtoReader) => Fields): Fields {
-  const [start, end] = r.span();
-  return decode(new ProtoReader(r.buf, start, end));
+  const start = r.lenStart();
+  return decode(new ProtoReader(r.buf, start, r.pos));
 }
 
 /** A Resource (resource_namespace, name) as proto-loader decodes it. */
