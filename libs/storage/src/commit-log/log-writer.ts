@@ -11,9 +11,9 @@ import { WriteWorker } from './write-worker';
  * - records are encoded in place into a pooled batch buffer (the caller encodes; we hand out space),
  *   without their CRC: the write thread stamps it before it writes (write-worker.ts);
  * - every buffer sealed in one event-loop turn goes out in one positional `writev`, at most
- *   `maxBatchBytes` per call and WRITES_IN_FLIGHT calls queued at the write thread (so it starts the
- *   next batch without waiting for the event loop's turn, and a slow write does not stall encoding); `writtenEnd` moves only over a written
- *   prefix, in order. A crash can leave a later batch on disk behind a hole: recovery stops at the
+ *   `maxBatchBytes` per call and WRITES_IN_FLIGHT calls queued at the write thread (so it starts
+ *   the next batch without waiting for the event loop's turn, and a slow write does not stall
+ *   encoding); `writtenEnd` moves only over a written prefix, in order. A crash can leave a later batch on disk behind a hole: recovery stops at the
  *   first zeros and cuts what follows (log-scanner.ts), and none of it was acknowledged;
  * - syncs are `fdatasync` with a callback, pipelined with writes; one sync covers every byte whose
  *   write had returned when it started (group commit);
@@ -29,11 +29,10 @@ interface Chunk {
   readonly bytes: Buffer; // a view of a BatchPool buffer: it moves to the write thread
 }
 
-/** One writev call: its chunks (contiguous, one segment) and whether it has returned. */
+/** One writev call (contiguous chunks of one segment): where it ends and whether it has returned. */
 interface Write {
   readonly segment: Segment;
   readonly end: number;
-  readonly chunks: Chunk[];
   done: boolean;
 }
 
@@ -237,9 +236,9 @@ export class LogWriter {
       bytes += c.bytes.length;
       n++;
     }
-    const write: Write = { segment: first.segment, end: first.position + bytes, chunks: this.pending.splice(0, n), done: false };
+    const write: Write = { segment: first.segment, end: first.position + bytes, done: false };
     this.writes.push(write);
-    const buffers = write.chunks.map((c) => c.bytes);
+    const buffers = this.pending.splice(0, n).map((c) => c.bytes);
     this.io.writev(first.segment.fd, buffers, first.position - first.segment.base, (err, written, returned) => {
       for (const buffer of returned) this.pool.give(buffer);
       if (this.failure) return;
