@@ -4,7 +4,6 @@
  * data in one temporary directory; plus official RocketMQ producers. Everything is stopped and
  * removed by `stop()`.
  */
-import { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +14,7 @@ import {
   createNameServerClient,
   type MessageIndexClient,
 } from '@apogee/protocol';
-import { spawnService, waitFor, type SpawnedService } from '@apogee/testing';
+import { shutdownClients, spawnService, waitFor, type SpawnedService } from '@apogee/testing';
 
 const quietClientLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
@@ -118,17 +117,3 @@ async function waitForNameserver(address: string, ready: (c: ReturnType<typeof c
   }
 }
 
-/** As apps/broker/test/standalone-broker.ts: shuts official clients down for good, past failures. */
-async function shutdownClients(clients: Iterable<Producer>): Promise<void> {
-  for (const client of clients) {
-    const internals = client as unknown as { createTelemetryStream: () => unknown; rpcClientManager: { close(): void } };
-    try {
-      await client.shutdown();
-    } catch {
-      // its broker may be gone already
-    } finally {
-      internals.createTelemetryStream = () => Object.assign(new EventEmitter(), { write: () => true, end: () => undefined });
-      internals.rpcClientManager.close();
-    }
-  }
-}

@@ -10,3 +10,4 @@ export {
 } from './spawn-service';
 export { waitFor, type WaitForOptions } from './wait-for';
 export { describeAppProcess, describeInProcessApp, type AppProcessOptions, type InProcessApp } from './app-suites';
+export { shutdownClient, shutdownClients, type ShutdownableClient } from './official-client-shutdown';
