@@ -4,7 +4,7 @@
  * with a message that names the option, the bad value and what is allowed.
  */
 import { parseArgs } from 'node:util';
-import { parseBrokerAddress, RoutingError } from '@apogee/routing';
+import { parseBrokerAddress, RoutingError, validateClusterName } from '@apogee/routing';
 import { UsageError } from './cli-error';
 
 export const DEFAULT_NAMESERVER = '127.0.0.1:9876';
@@ -130,6 +130,12 @@ export function checkName(check: (name: string) => void, name: string): string {
     throw new UsageError(routingMessage(err));
   }
   return name;
+}
+
+/** --cluster C, checked as a cluster name; undefined when not given. */
+export function clusterOption(args: ParsedArgs): string | undefined {
+  const cluster = stringOption(args, 'cluster');
+  return cluster === undefined ? undefined : checkName(validateClusterName, cluster);
 }
 
 function routingMessage(err: unknown): string {

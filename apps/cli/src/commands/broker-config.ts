@@ -1,7 +1,7 @@
 /** Shared by `apogee broker config get|set`: which brokers (--broker, else every master) and how an entry reads. */
 import type { BrokerAdminMethods } from '@apogee/protocol';
-import { parseBrokerAddress, validateClusterName } from '@apogee/routing';
-import { checkName, nameserverOf, stringOption, type OptionSpecs, type ParsedArgs } from '../cli-args';
+import { parseBrokerAddress } from '@apogee/routing';
+import { clusterOption, nameserverOf, stringOption, type OptionSpecs, type ParsedArgs } from '../cli-args';
 import { UsageError } from '../cli-error';
 import { mastersOf, type ClusterMasters } from '../cluster-masters';
 import { withNameServer, type CommandContext } from '../command';
@@ -29,8 +29,7 @@ export function parseBrokerTarget(args: ParsedArgs, env: CommandContext['env']):
       throw new UsageError(`--broker ${JSON.stringify(broker)} is not HOST:PORT`);
     }
   }
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
+  const cluster = clusterOption(args);
   if (broker !== undefined && cluster !== undefined) throw new UsageError('give --broker or --cluster, not both');
   return { nameserver: nameserverOf(args, env), ...(broker === undefined ? {} : { broker }), ...(cluster === undefined ? {} : { cluster }) };
 }

@@ -5,14 +5,14 @@
  */
 import { status } from '@grpc/grpc-js';
 import type { AdminGroup, BrokerAdminClient } from '@apogee/protocol';
-import { validateClusterName, validateGroupName } from '@apogee/routing';
+import { validateGroupName } from '@apogee/routing';
 import {
   booleanOption,
   checkName,
+  clusterOption,
   expectPositionals,
   integerOption,
   nameserverOf,
-  stringOption,
   type ParsedArgs,
 } from '../cli-args';
 import { fanOutToMasters } from '../broker-outcomes';
@@ -38,8 +38,7 @@ export function parseGroupCreate(args: ParsedArgs, env: CommandContext['env'] = 
   const fifo = booleanOption(args, 'fifo');
   const maxAttempts = integerOption(args, 'max-attempts', 1, Number.MAX_SAFE_INTEGER);
   const broadcast = booleanOption(args, 'broadcast');
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
+  const cluster = clusterOption(args);
   return {
     nameserver: nameserverOf(args, env),
     group,

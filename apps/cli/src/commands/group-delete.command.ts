@@ -4,20 +4,16 @@
  * reports "not there".
  */
 import type { AdminGroup } from '@apogee/protocol';
-import { validateClusterName, validateGroupName } from '@apogee/routing';
-import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
+import { validateGroupName } from '@apogee/routing';
+import type { ParsedArgs } from '../cli-args';
 import { fanOutToMasters } from '../broker-outcomes';
 import type { Command, CommandContext, CommandOutput } from '../command';
 import { deleteOn, nowhere } from './delete-outcome';
 import { groupJson } from './group-create.command';
-import type { NameInput } from './topic-delete.command';
+import { parseNameInput, type NameInput } from './topic-delete.command';
 
 export function parseGroupDelete(args: ParsedArgs, env: CommandContext['env'] = {}): NameInput {
-  const [name] = expectPositionals(args, ['group']) as [string];
-  checkName(validateGroupName, name);
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
-  return { nameserver: nameserverOf(args, env), name, ...(cluster === undefined ? {} : { cluster }) };
+  return parseNameInput(args, env, 'group', validateGroupName);
 }
 
 function run(ctx: CommandContext): Promise<CommandOutput> {

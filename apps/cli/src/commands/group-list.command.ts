@@ -5,8 +5,8 @@
  */
 import { brokerOutcomeJson } from '../broker-outcomes';
 import type { AdminGroup, BrokerAdminClient } from '@apogee/protocol';
-import { isSystemGroup, validateClusterName } from '@apogee/routing';
-import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
+import { isSystemGroup } from '@apogee/routing';
+import { clusterOption, expectPositionals, nameserverOf, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
 import { applyOnMasters, brokerTarget, mastersOf, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
 import { progressOf, withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
@@ -21,8 +21,7 @@ export interface GroupListInput {
 
 export function parseGroupList(args: ParsedArgs, env: CommandContext['env'] = {}): GroupListInput {
   expectPositionals(args, []);
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
+  const cluster = clusterOption(args);
   return { nameserver: nameserverOf(args, env), ...(cluster === undefined ? {} : { cluster }) };
 }
 

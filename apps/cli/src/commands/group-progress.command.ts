@@ -8,8 +8,8 @@
  */
 import { brokerOutcomeJson } from '../broker-outcomes';
 import type { AdminGroupProgressResponse, AdminQueueProgress, BrokerAdminClient } from '@apogee/protocol';
-import { validateClusterName, validateGroupName, validateTopicName } from '@apogee/routing';
-import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
+import { validateGroupName, validateTopicName } from '@apogee/routing';
+import { checkName, clusterOption, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
 import { applyOnMasters, brokerTarget, mastersOf, routeMasters, type BrokerOutcome, type ClusterMasters, type MasterBroker } from '../cluster-masters';
 import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
@@ -28,8 +28,7 @@ export function parseGroupProgress(args: ParsedArgs, env: CommandContext['env'] 
   checkName((name) => validateGroupName(name, { allowReserved: true }), group);
   const topic = stringOption(args, 'topic');
   if (topic !== undefined) checkName((name) => validateTopicName(name, { allowReserved: true }), topic);
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
+  const cluster = clusterOption(args);
   return {
     nameserver: nameserverOf(args, env),
     group,

@@ -4,8 +4,16 @@
  * existing group). Only the given settings change.
  */
 import type { AdminGroup, BrokerAdminClient } from '@apogee/protocol';
-import { validateClusterName, validateGroupName } from '@apogee/routing';
-import { booleanOption, checkName, expectPositionals, integerOption, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
+import { validateGroupName } from '@apogee/routing';
+import {
+  booleanOption,
+  checkName,
+  clusterOption,
+  expectPositionals,
+  integerOption,
+  nameserverOf,
+  type ParsedArgs,
+} from '../cli-args';
 import { UsageError } from '../cli-error';
 import { fanOutToMasters } from '../broker-outcomes';
 import { brokerTarget, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
@@ -27,8 +35,7 @@ export function parseGroupUpdate(args: ParsedArgs, env: CommandContext['env'] = 
   const fifo = booleanOption(args, 'fifo');
   const maxAttempts = integerOption(args, 'max-attempts', 1, Number.MAX_SAFE_INTEGER);
   if (fifo === undefined && maxAttempts === undefined) throw new UsageError('nothing to change; give --fifo true|false and/or --max-attempts N');
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
+  const cluster = clusterOption(args);
   return {
     nameserver: nameserverOf(args, env),
     group,

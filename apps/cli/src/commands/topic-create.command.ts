@@ -10,11 +10,18 @@ import {
   MAX_QUEUE_COUNT,
   MESSAGE_TYPES,
   MIN_QUEUE_COUNT,
-  validateClusterName,
   validateTopicName,
   type MessageType,
 } from '@apogee/routing';
-import { checkName, choiceOption, expectPositionals, integerOption, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
+import {
+  checkName,
+  choiceOption,
+  clusterOption,
+  expectPositionals,
+  integerOption,
+  nameserverOf,
+  type ParsedArgs,
+} from '../cli-args';
 import { UsageError } from '../cli-error';
 import { fanOutToMasters } from '../broker-outcomes';
 import type { BrokerOutcome, MasterBroker } from '../cluster-masters';
@@ -37,8 +44,7 @@ export function parseTopicCreate(args: ParsedArgs, env: CommandContext['env'] = 
   const messageType = choiceOption(args, 'type', MESSAGE_TYPES);
   if (messageType === undefined) throw new UsageError(`missing --type; allowed: ${MESSAGE_TYPES.join(', ')}`);
   const queues = integerOption(args, 'queues', MIN_QUEUE_COUNT, MAX_QUEUE_COUNT);
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
+  const cluster = clusterOption(args);
   return {
     nameserver: nameserverOf(args, env),
     topic,

@@ -4,8 +4,8 @@
  * by retention. Safe to run again: a broker without the topic reports "not there".
  */
 import type { AdminTopic } from '@apogee/protocol';
-import { validateClusterName, validateTopicName } from '@apogee/routing';
-import { checkName, expectPositionals, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
+import { validateTopicName } from '@apogee/routing';
+import { checkName, clusterOption, expectPositionals, nameserverOf, type ParsedArgs } from '../cli-args';
 import { fanOutToMasters } from '../broker-outcomes';
 import type { Command, CommandContext, CommandOutput } from '../command';
 import { deleteOn, nowhere } from './delete-outcome';
@@ -17,12 +17,16 @@ export interface NameInput {
   readonly cluster?: string;
 }
 
-export function parseTopicDelete(args: ParsedArgs, env: CommandContext['env'] = {}): NameInput {
-  const [name] = expectPositionals(args, ['topic']) as [string];
-  checkName(validateTopicName, name);
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
+/** `<operand> [--cluster C]` of a delete verb: the name, checked by `validate`. */
+export function parseNameInput(args: ParsedArgs, env: CommandContext['env'], operand: string, validate: (name: string) => void): NameInput {
+  const [name] = expectPositionals(args, [operand]) as [string];
+  checkName(validate, name);
+  const cluster = clusterOption(args);
   return { nameserver: nameserverOf(args, env), name, ...(cluster === undefined ? {} : { cluster }) };
+}
+
+export function parseTopicDelete(args: ParsedArgs, env: CommandContext['env'] = {}): NameInput {
+  return parseNameInput(args, env, 'topic', validateTopicName);
 }
 
 function run(ctx: CommandContext): Promise<CommandOutput> {

@@ -4,8 +4,16 @@
  * given settings change; a broker without the topic fails with what to run instead.
  */
 import type { AdminPermission, AdminTopic, BrokerAdminClient } from '@apogee/protocol';
-import { MAX_QUEUE_COUNT, MIN_QUEUE_COUNT, validateClusterName, validateTopicName } from '@apogee/routing';
-import { checkName, choiceOption, expectPositionals, integerOption, nameserverOf, stringOption, type ParsedArgs } from '../cli-args';
+import { MAX_QUEUE_COUNT, MIN_QUEUE_COUNT, validateTopicName } from '@apogee/routing';
+import {
+  checkName,
+  choiceOption,
+  clusterOption,
+  expectPositionals,
+  integerOption,
+  nameserverOf,
+  type ParsedArgs,
+} from '../cli-args';
 import { UsageError } from '../cli-error';
 import { fanOutToMasters } from '../broker-outcomes';
 import { brokerTarget, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
@@ -32,8 +40,7 @@ export function parseTopicUpdate(args: ParsedArgs, env: CommandContext['env'] = 
   const queues = integerOption(args, 'queues', MIN_QUEUE_COUNT, MAX_QUEUE_COUNT);
   const perm = choiceOption(args, 'perm', PERMISSIONS);
   if (queues === undefined && perm === undefined) throw new UsageError('nothing to change; give --queues N and/or --perm R|W|RW');
-  const cluster = stringOption(args, 'cluster');
-  if (cluster !== undefined) checkName(validateClusterName, cluster);
+  const cluster = clusterOption(args);
   return {
     nameserver: nameserverOf(args, env),
     topic,
