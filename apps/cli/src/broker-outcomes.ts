@@ -1,7 +1,7 @@
 /** Output of the writes that fan out to every master (topic and group create, update, delete): one row per broker. */
 import type { BrokerAdminClient } from '@apogee/protocol';
 import { applyOnMasters, mastersOf, type BrokerOutcome, type MasterBroker } from './cluster-masters';
-import { progressOf, withNameServer, type CommandContext, type CommandOutput } from './command';
+import { withNameServer, type CommandContext, type CommandOutput } from './command';
 import { callServer } from './server-error';
 import { EXIT_FAILURE, EXIT_OK, type ExitCode } from './cli-error';
 import { formatTable } from './table';
@@ -79,13 +79,7 @@ export async function fanOutToMasters<T, J>(ctx: CommandContext, f: FanOut<T, J>
   const target = { kind: 'nameserver', address: f.nameserver } as const;
   const info = await withNameServer(ctx, f.nameserver, (ns) => callServer(target, () => ns.clusterInfo()));
   const cluster = mastersOf(info, f.nameserver, f.cluster);
-  const progress = progressOf(ctx, f.what, cluster.masters.length);
-  let outcomes: BrokerOutcome<T>[];
-  try {
-    outcomes = await applyOnMasters(ctx, cluster, f.apply, (o) => progress.tick(o.brokerName));
-  } finally {
-    progress.done();
-  }
+  const outcomes = await applyOnMasters(ctx, cluster, f.apply, f.what);
   const summary = failureSummary(f.what, outcomes) ?? f.overall?.(outcomes);
   return {
     text: `${f.heading(cluster.clusterName)}\n${renderOutcomes(outcomes)}`,

@@ -8,7 +8,7 @@
 import { MASTER_ID, type ClusterInfo, type TopicRoute } from '@apogee/routing';
 import type { BrokerAdminClient } from '@apogee/protocol';
 import { CliError, UsageError, type Failure } from './cli-error';
-import type { CommandContext } from './command';
+import { progressOf, type CommandContext } from './command';
 import { describeFailure, ServerError } from './server-error';
 
 export interface MasterBroker {
@@ -75,13 +75,17 @@ export function brokerTarget(master: MasterBroker): { readonly kind: 'broker'; r
   return { kind: 'broker', address: master.address, name: master.brokerName };
 }
 
-/** Calls `apply` on every master in parallel; a throw becomes that broker's failed outcome. */
+/**
+ * Calls `apply` on every master in parallel; a throw becomes that broker's failed outcome. With
+ * `progressLabel`, a progress bar (on a TTY) ticks as each broker answers.
+ */
 export async function applyOnMasters<T>(
   ctx: CommandContext,
   cluster: ClusterMasters,
   apply: (admin: BrokerAdminClient, master: MasterBroker) => Promise<BrokerOutcome<T>>,
-  onDone?: (outcome: BrokerOutcome<T>) => void,
+  progressLabel?: string,
 ): Promise<BrokerOutcome<T>[]> {
+  const progress = progressLabel === undefined ? undefined : progressOf(ctx, progressLabel, cluster.masters.length);
   const onMaster = async (master: MasterBroker): Promise<BrokerOutcome<T>> => {
     const admin = ctx.deps.brokerAdminClient(master.address);
     try {
@@ -96,10 +100,10 @@ export async function applyOnMasters<T>(
   const done = await Promise.all(
     cluster.masters.map(async (master) => {
       const outcome = await onMaster(master);
-      onDone?.(outcome);
+      progress?.tick(outcome.brokerName);
       return outcome;
     }),
-  );
+  ).finally(() => progress?.done());
   const skipped = cluster.withoutMaster.map(
     (brokerName): BrokerOutcome<T> => ({
       brokerName,

@@ -7,7 +7,7 @@ import type { BrokerAdminClient, BrokerAdminMethods } from '@apogee/protocol';
 import { expectPositionals, stringOption, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
 import { applyOnMasters, brokerTarget, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
-import { progressOf, type Command, type CommandContext, type CommandOutput } from '../command';
+import type { Command, CommandContext, CommandOutput } from '../command';
 import { callServer } from '../server-error';
 import { formatTable } from '../table';
 import { BROKER_TARGET_OPTIONS, brokerTargets, CONFIG_HINTS, displayValue, parseBrokerTarget, parsedValue, type BrokerTargetInput, type ConfigEntry } from './broker-config';
@@ -65,8 +65,7 @@ async function getOn(admin: BrokerAdminClient, master: MasterBroker): Promise<Br
 async function run(ctx: CommandContext): Promise<CommandOutput> {
   const input = parseConfigGet(ctx.args, ctx.env);
   const targets = await brokerTargets(ctx, input);
-  const progress = progressOf(ctx, 'reading broker config', targets.masters.length);
-  const outcomes = await applyOnMasters(ctx, targets, getOn, (o) => progress.tick(o.brokerName)).finally(() => progress.done());
+  const outcomes = await applyOnMasters(ctx, targets, getOn, 'reading broker config');
   const failed = outcomes.filter((o) => o.result === 'failed').length;
   const unknownKey = input.key !== undefined && outcomes.some((o) => o.value !== undefined && entriesOf(o, input.key).length === 0);
   const warning =

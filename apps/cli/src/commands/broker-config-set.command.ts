@@ -8,7 +8,7 @@ import { expectPositionals, type ParsedArgs } from '../cli-args';
 import { UsageError } from '../cli-error';
 import { brokerOutcomeJson, renderOutcomes } from '../broker-outcomes';
 import { applyOnMasters, brokerTarget, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
-import { progressOf, type Command, type CommandContext, type CommandOutput } from '../command';
+import type { Command, CommandContext, CommandOutput } from '../command';
 import { callServer } from '../server-error';
 import { BROKER_TARGET_OPTIONS, brokerTargets, CONFIG_HINTS, displayValue, parseBrokerTarget, parsedValue, type BrokerTargetInput } from './broker-config';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
@@ -36,10 +36,7 @@ async function setOn(admin: BrokerAdminClient, master: MasterBroker, input: Conf
 async function run(ctx: CommandContext): Promise<CommandOutput> {
   const input = parseConfigSet(ctx.args, ctx.env);
   const targets = await brokerTargets(ctx, input);
-  const progress = progressOf(ctx, `setting ${input.key}`, targets.masters.length);
-  const outcomes = await applyOnMasters(ctx, targets, (admin, master) => setOn(admin, master, input), (o) => progress.tick(o.brokerName)).finally(
-    () => progress.done(),
-  );
+  const outcomes = await applyOnMasters(ctx, targets, (admin, master) => setOn(admin, master, input), `setting ${input.key}`);
   const failed = outcomes.filter((o) => o.result === 'failed').length;
   const changes = outcomes
     .filter((o) => o.value !== undefined)

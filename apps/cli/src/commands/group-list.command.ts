@@ -9,7 +9,7 @@ import { isSystemGroup } from '@apogee/routing';
 import { clusterOption, expectPositionals, nameserverOf, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
 import { applyOnMasters, brokerTarget, mastersOf, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
-import { progressOf, withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
+import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
 import { callServer } from '../server-error';
 import { formatTable } from '../table';
 import { groupJson } from './group-create.command';
@@ -87,8 +87,7 @@ async function run(ctx: CommandContext): Promise<CommandOutput> {
   const target = { kind: 'nameserver', address: input.nameserver } as const;
   const info = await withNameServer(ctx, input.nameserver, (ns) => callServer(target, () => ns.clusterInfo()));
   const cluster = mastersOf(info, input.nameserver, input.cluster);
-  const progress = progressOf(ctx, 'listing groups', cluster.masters.length);
-  const outcomes = await applyOnMasters(ctx, cluster, listOn, (o) => progress.tick(o.brokerName)).finally(() => progress.done());
+  const outcomes = await applyOnMasters(ctx, cluster, listOn, 'listing groups');
   const failed = outcomes.filter((o) => o.result === 'failed').length;
   return {
     text: renderGroupList(cluster.clusterName, outcomes),

@@ -9,7 +9,7 @@ import { validateTopicName } from '@apogee/routing';
 import { checkName, expectPositionals, nameserverOf, type ParsedArgs } from '../cli-args';
 import { EXIT_FAILURE, EXIT_OK } from '../cli-error';
 import { applyOnMasters, brokerTarget, routeMasters, type BrokerOutcome, type MasterBroker } from '../cluster-masters';
-import { progressOf, withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
+import { withNameServer, type Command, type CommandContext, type CommandOutput } from '../command';
 import { callServer } from '../server-error';
 import { formatAge, formatTable } from '../table';
 
@@ -115,10 +115,7 @@ async function run(ctx: CommandContext): Promise<CommandOutput> {
   const hints = { NOT_FOUND: `No live broker serves topic ${topic}; \`apogee topic list\` lists the topics, \`apogee topic create\` makes one.` };
   const route = await withNameServer(ctx, nameserver, (ns) => callServer(target, () => ns.queryRoute(topic), hints));
   const masters = routeMasters(route);
-  const progress = progressOf(ctx, `reading stats of ${topic}`, masters.masters.length);
-  const outcomes = await applyOnMasters(ctx, masters, (admin, master) => statsOn(admin, master, topic), (o) => progress.tick(o.brokerName)).finally(
-    () => progress.done(),
-  );
+  const outcomes = await applyOnMasters(ctx, masters, (admin, master) => statsOn(admin, master, topic), `reading stats of ${topic}`);
   const failed = outcomes.filter((o) => o.result === 'failed').length;
   return {
     text: renderTopicStats(topic, outcomes, ctx.deps.now()),
