@@ -21,3 +21,9 @@ export function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
 }
 
+/** The same through a DataView (its big-endian stores are inlined by V8: the record encoder's header). */
+export function setInt64(dv: DataView, at: number, value: number): void {
+  const high = Math.floor(value / TWO_32);
+  dv.setUint32(at, high >>> 0);
+  dv.setUint32(at + 4, (value - high * TWO_32) >>> 0);
+}

@@ -1,6 +1,6 @@
 import { crc32 } from '@node-rs/crc32';
 import { StorageError } from '../errors';
-import { readInt64 } from './int64';
+import { readInt64, setInt64 } from './int64';
 import { collectProperties, decodeProperties, PropertyTexts, writeProperties, type MessageProperties } from './properties';
 import * as L from './record-layout';
 import { utf8Bytes, writeBytes, writeUtf8 } from './utf8';
@@ -78,7 +78,6 @@ const MAX_INT32 = 0x7fffffff;
 const TWO_8 = 0x100;
 const TWO_16 = 0x10000;
 const TWO_24 = 0x1000000;
-const TWO_32 = 0x100000000;
 /** magic, version and recordType 0 as one big-endian u32 at AT_MAGIC. */
 const MESSAGE_PREFIX_WORD = (L.RECORD_MAGIC * TWO_16 + L.RECORD_VERSION * TWO_8 + L.RECORD_TYPE_MESSAGE) >>> 0;
 // Module-local copies: reading them is a plain variable load in every build.
@@ -220,13 +219,6 @@ function dataViewOf(out: Buffer): DataView {
     viewed = out;
   }
   return view;
-}
-
-/** An int64 field as two big-endian 32-bit halves (|value| < 2^53), as writeInt64. */
-function setInt64(dv: DataView, at: number, value: number): void {
-  const high = Math.floor(value / TWO_32);
-  dv.setUint32(at, high >>> 0);
-  dv.setUint32(at + 4, (value - high * TWO_32) >>> 0);
 }
 
 /** Writes a segment-end filler of `bytes` (≥ PREFIX_BYTES) at `at`. */
