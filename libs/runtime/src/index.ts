@@ -24,3 +24,4 @@ export { serviceConfigFields, type ServiceConfig, type ServicePorts } from './se
 export { startService, type RunningService, type StartServiceOptions } from './start-service';
 export { runService, type RunServiceOptions } from './run-service';
 export { unaryCall, type UnaryCallOptions, type UnaryHandler } from './unary-call';
+export { RepeatingRound } from './repeating-round';

@@ -22,7 +22,7 @@ import {
   type WireBrokerHeartbeat,
   type WireBrokerHeartbeatResponse,
 } from '@apogee/protocol';
-import type { Clock, Logger } from '@apogee/runtime';
+import { RepeatingRound, type Clock, type Logger } from '@apogee/runtime';
 import type { MessageStore } from '@apogee/storage';
 import type { ReplicaSet } from '../replication/replica-set';
 import type { BrokerRole } from './broker-role';
@@ -52,25 +52,24 @@ export class HaAgent {
   /** The acting ha-replicator's address as one of them named it, when not configured itself. */
   private redirect: string | undefined;
   private readonly logger: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> | undefined;
-  private stopped = false;
+  private readonly rounds: RepeatingRound;
   private warned = false;
 
   constructor(private readonly options: HaAgentOptions) {
     for (const address of options.haReplicators) this.clients.set(address, createHaControllerClient(address));
     this.logger = options.logger.child({ component: 'ha' });
+    this.rounds = new RepeatingRound(() => this.runRound(), options.heartbeatMs, (err) =>
+      this.logger.error({ err }, 'ha heartbeat round failed'),
+    );
   }
 
   start(): void {
-    this.schedule(0);
+    this.rounds.start();
   }
 
   /** Stops reporting (waits for the round in flight) and closes the channels. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.round;
+    await this.rounds.stop();
     for (const client of this.clients.values()) client.close();
   }
 
@@ -171,18 +170,6 @@ export class HaAgent {
     this.logger.warn({ errors, leaseHeld: this.options.role.holdsLease }, 'no acting ha-replicator answered; the lease runs out unless one does');
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.round = this.runRound()
-        .catch((err: unknown) => this.logger.error({ err }, 'ha heartbeat round failed'))
-        .finally(() => {
-          this.round = undefined;
-          this.schedule(this.options.heartbeatMs);
-        });
-    }, delayMs);
-    this.timer.unref();
-  }
 }
 
 /** The answer of the acting ha-replicator among `answers`, if one acted. */

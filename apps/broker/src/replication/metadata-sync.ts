@@ -21,7 +21,7 @@
  */
 import { ApogeeError, createReplicationClient, type ReplicationClient, type WireMetadataSnapshot } from '@apogee/protocol';
 import type { TopicConfig } from '@apogee/routing';
-import type { Logger } from '@apogee/runtime';
+import { RepeatingRound, type Logger } from '@apogee/runtime';
 import type { ConsumerOffsets, QueuePosition } from '../consumer/consumer-offsets';
 import { queueKey, type QueueRef } from '../consumer/queue-ref';
 import type { GroupConfig } from '../metadata/group-config';
@@ -84,23 +84,23 @@ export class MetadataFollower {
   private readonly client: ReplicationClient;
   /** Per queue key, the position last taken from the master. */
   private readonly fromMaster = new Map<string, QueuePosition>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly rounds: RepeatingRound;
   private failing = false;
 
   constructor(private readonly options: MetadataFollowerOptions) {
     this.client = createReplicationClient(options.masterAddress);
+    this.rounds = new RepeatingRound(() => this.syncRound(), options.intervalMs, (err) => {
+      if (!this.failing) options.logger.warn({ master: options.masterAddress, error: (err as Error).message }, 'metadata sync from master failed');
+      this.failing = true;
+    });
   }
 
   start(): void {
-    this.schedule(0);
+    this.rounds.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.rounds.stop();
     this.client.close();
   }
 
@@ -144,27 +144,12 @@ export class MetadataFollower {
     return changed;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.syncOnce()
-        .then(
-          (changed) => {
-            // info once after failures; else debug: consumer positions change at every sync under traffic
-            if (this.failing) this.options.logger.info({ changed, master: this.options.masterAddress }, 'metadata synced from master');
-            else if (changed > 0) this.options.logger.debug({ changed, master: this.options.masterAddress }, 'metadata synced from master');
-            this.failing = false;
-          },
-          (err: unknown) => {
-            if (!this.failing) this.options.logger.warn({ master: this.options.masterAddress, error: (err as Error).message }, 'metadata sync from master failed');
-            this.failing = true;
-          },
-        )
-        .finally(() => {
-          this.running = undefined;
-          this.schedule(this.options.intervalMs);
-        });
-    }, delayMs);
-    this.timer.unref();
+  /** One sync, logged: info once after failures; else debug (consumer positions change at every sync under traffic). */
+  private async syncRound(): Promise<void> {
+    const changed = await this.syncOnce();
+    if (this.failing) this.options.logger.info({ changed, master: this.options.masterAddress }, 'metadata synced from master');
+    else if (changed > 0) this.options.logger.debug({ changed, master: this.options.masterAddress }, 'metadata synced from master');
+    this.failing = false;
   }
+
 }
