@@ -24,9 +24,8 @@
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
-import { envNumber, fmt, printTable, progress, rawChannels, reportFailedParts, type Row, runBenchMain, runSendLoad, type SendLoadResult, type Service, startBroker, startService, summariseProfile, tempDir } from '@apogee/bench';
-import { drain, measureLatency, type Percentiles } from './consume';
+import { coresOf, envNumber, fmt, pct, printTable, progress, rawChannels, reportFailedParts, type Row, runBenchMain, runSendLoad, type SendLoadResult, type Service, startBroker, startService, summariseProfile, tempDir, verdict } from '@apogee/bench';
+import { type Consumed, consumedRows, consumeParts, type ConsumeConfig } from './consume-parts';
 import { runOfficialProducer } from './official-producer';
 
 const cfg = {
@@ -49,14 +48,10 @@ const cfg = {
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const enabled = (part: string): boolean => !only || only.includes(part);
 const runTag = randomBytes(3).toString('hex');
-const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : 'n/a');
-/** CPU seconds over a wall-clock window, as a share of one core. */
-const cores = (cpu: number | undefined, seconds: number): string =>
-  cpu === undefined ? 'n/a' : `${((cpu / seconds) * 100).toFixed(0)}% of a core${cpu / seconds > 0.9 ? ' (saturated)' : ''}`;
-const verdict = (ok: boolean): string => (ok ? 'yes' : 'NO');
+const consumeConfig: ConsumeConfig = { ...cfg, runTag, enabled };
 
-async function startTrivial(): Promise<Service> {
-  return startService('trivial server', [path.join(__dirname, 'trivial-server.js')], (line) => /^TRIVIAL_LISTENING (\S+)/.exec(line)?.[1]);
+async function startTrivial(flags: string[] = []): Promise<Service> {
+  return startService('trivial server', [path.join(__dirname, 'trivial-server.js'), ...flags], (line) => /^TRIVIAL_LISTENING (\S+)/.exec(line)?.[1]);
 }
 
 
@@ -75,7 +70,7 @@ async function sendParts(server: Service, label: string, rows: string[]): Promis
     out.a = r.msgsPerSec;
     rows.push(
       `${label} a: ${fmt(r.msgsPerSec)} msg/s (${r.messages} in ${r.seconds.toFixed(1)} s, ${r.failed} failed${r.firstError ? `: ${r.firstError}` : ''}); ` +
-        `CPU: server ${cores(r.serverCpuSeconds, r.seconds)}, client ${cores(r.clientCpuSeconds, r.seconds)}`,
+        `CPU: server ${coresOf(r.serverCpuSeconds, r.seconds)}, client ${coresOf(r.clientCpuSeconds, r.seconds)}`,
     );
   }
   if (enabled('b')) {
@@ -87,7 +82,7 @@ async function sendParts(server: Service, label: string, rows: string[]): Promis
       const perCpu = r.messages / (r.serverCpuSeconds ?? NaN);
       rows.push(
         `${label} b: ${fmt(r.msgsPerSec)} msg/s, server CPU ${r.serverCpuSeconds?.toFixed(2)} s for ${r.messages} msgs = ${fmt(perCpu)} msg/CPU-s` +
-          `; CPU: server ${cores(r.serverCpuSeconds, r.seconds)}, client ${cores(r.clientCpuSeconds, r.seconds)}${r.failedRequests ? `; ${r.failedRequests} failed requests: ${r.firstError}` : ''}`,
+          `; CPU: server ${coresOf(r.serverCpuSeconds, r.seconds)}, client ${coresOf(r.clientCpuSeconds, r.seconds)}${r.failedRequests ? `; ${r.failedRequests} failed requests: ${r.firstError}` : ''}`,
       );
     } finally {
       clients.forEach((c) => c.close());
@@ -102,6 +97,8 @@ async function main(): Promise<void> {
   const table: Row[] = [];
   let trivial: Measured = {};
   let apogee: Measured = {};
+  let trivialConsumed: Consumed = {};
+  let apogeeConsumed: Consumed = {};
   const fails: string[] = [];
   const guard = async (part: string, fn: () => Promise<void>): Promise<void> => {
     try {
@@ -118,65 +115,18 @@ async function main(): Promise<void> {
     await server.stop();
   }
 
+  if (enabled('c') || enabled('d')) {
+    const server = await startTrivial(['--keep-messages']);
+    await guard('trivial c/d', async () => void (trivialConsumed = await consumeParts(server, 'trivial', consumeConfig, details)));
+    await server.stop();
+  }
+
   const profDir = cfg.cpuProf ? path.join(root, 'prof') : undefined;
   const broker = await startBroker(cfg.brokerMain, path.join(root, 'data'), profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
   progress(`broker pid ${broker.pid} at ${broker.address}`);
   await guard('broker a/b', async () => void (apogee = await sendParts(broker, 'broker', details)));
 
-  if (enabled('c')) {
-    await guard('c', async () => {
-      const topic = `bench-c-${runTag}`;
-      const clients = rawChannels(broker.address, Math.max(cfg.channels, cfg.receivers));
-      try {
-        progress(`broker: (c) filling a backlog of ${cfg.backlog} messages`);
-        const fill = await runSendLoad(clients.slice(0, cfg.channels), { topic, batch: cfg.batch, bodyBytes: cfg.body, inflight: cfg.inflight, totalMessages: cfg.backlog });
-        if (fill.failedRequests) throw new Error(`backlog fill: ${fill.failedRequests} failed requests: ${fill.firstError}`);
-        details.push(`broker c: backlog of ${fill.messages} filled at ${fmt(fill.msgsPerSec)} msg/s`);
-        progress(`broker: (c) draining with ${cfg.receivers} receivers, batch 32, ack ${cfg.ackEach ? 'per message' : 'per batch'}`);
-        const brokerCpu0 = broker.cpuSeconds();
-        const loadCpu0 = process.cpuUsage();
-        const r = await drain(clients.slice(0, cfg.receivers), `bench-c-${runTag}`, topic, fill.messages, 32, cfg.ackEach);
-        const brokerCpu = broker.cpuSeconds() - brokerCpu0;
-        const loadCpu = process.cpuUsage(loadCpu0);
-        details.push(`broker c: drained ${r.received} (acked ${r.acked}) in ${r.seconds.toFixed(1)} s${r.note ? ` — ${r.note}` : ''}`);
-        details.push(
-          `broker c: broker ${cores(brokerCpu, r.seconds)}, ${((brokerCpu * 1e6) / r.received).toFixed(0)} µs CPU per message; ` +
-            `receivers (this process) ${cores((loadCpu.user + loadCpu.system) / 1e6, r.seconds)}`,
-        );
-        table.push({ measure: `c drain ${fmt(cfg.backlog)} backlog, msg/s`, result: fmt(r.msgsPerSec), target: '≥ 60,000', verdict: verdict(r.msgsPerSec >= 60_000) });
-      } finally {
-        clients.forEach((c) => c.close());
-      }
-    });
-  }
-
-  if (enabled('d')) {
-    await guard('d', async () => {
-      progress(`broker: (d) latency at ${cfg.rate} msg/s for ${cfg.seconds} s, up to ${cfg.latencySendBatch} due messages per SendMessage`);
-      const clients = rawChannels(broker.address, 1 + cfg.receivers);
-      try {
-        const r = await measureLatency(clients[0], clients.slice(1), {
-          topic: `bench-d-${runTag}`,
-          group: `bench-d-${runTag}`,
-          rate: cfg.rate,
-          durationMs: cfg.seconds * 1000,
-          warmupMs: cfg.latencyWarmupSeconds * 1000,
-          bodyBytes: cfg.body,
-          sendBatch: cfg.latencySendBatch,
-        });
-        details.push(`broker d: ${r.received}/${r.sent} received; p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(1)} ms${r.note ? ` — ${r.note}` : ''}`);
-        const leg = (p: Percentiles): string => `p50 ${p.p50.toFixed(1)} / p99 ${p.p99.toFixed(1)} / max ${p.max.toFixed(1)} ms`;
-        details.push(
-          `broker d legs: send (schedule → stored) ${leg(r.sendLeg)}; receive (stored → frame arrived) ${leg(r.receiveLeg)}; ` +
-            `${r.receiveCalls} ReceiveMessage calls with messages, ${r.messagesPerCall.toFixed(1)} messages each`,
-        );
-        const ms = (x: number): string => x.toFixed(2);
-        table.push({ measure: `d latency @ ${fmt(cfg.rate)} msg/s, p50/p99/p99.9 ms`, result: `${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.p999)}`, target: 'p99 ≤ 5 ms', verdict: verdict(r.p99 <= 5) });
-      } finally {
-        clients.forEach((c: grpc.Client) => c.close());
-      }
-    });
-  }
+  await guard('broker c/d', async () => void (apogeeConsumed = await consumeParts(broker, 'broker', consumeConfig, details)));
 
   await broker.stop(30_000);
 
@@ -206,6 +156,8 @@ async function main(): Promise<void> {
       verdict: verdict(perCpu >= 100_000),
     });
   }
+
+  consumedRows(table, apogeeConsumed, trivialConsumed, cfg.rate, cfg.backlog);
 
   console.log(`\n## apogee broker benchmark (${new Date().toISOString()}, node ${process.version}, run ${runTag})\n`);
   for (const line of details) console.log(`- ${line}`);

@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { envNumber, fmt, printTable, progress, rawChannels, reportFailedParts, type Row, runBenchMain, runSendLoad, type SendLoadResult, type Service, sleep, startApp, tempDir } from '@apogee/bench';
+import { envNumber, fmt, pct, printTable, progress, rawChannels, reportFailedParts, type Row, runBenchMain, runSendLoad, type SendLoadResult, type Service, sleep, startApp, tempDir } from '@apogee/bench';
 import { createBrokerAdminClient, createHaControllerClient, type WireHaGroup } from '@apogee/protocol';
 import { freePort } from '@apogee/testing';
 import { runLatencyProducer, type LatencyProducerResult } from './latency-producer';
@@ -344,7 +344,6 @@ async function main(): Promise<void> {
     });
     printTable(rows, { measure: 'setup', result: 'client msg/s', ceiling: 'p50 ms', ratio: 'p99 ms', target: 'vs single', verdict: `raw ×${cfg.batch} msg/s (vs single)` });
     const [single, async, sync] = [meanOf('single'), meanOf('ASYNC'), meanOf('SYNC')];
-    const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : 'n/a');
     console.log(
       `\nSYNC/ASYNC: throughput ${pct((sync?.msgsPerSec ?? NaN) / (async?.msgsPerSec ?? NaN))}, p99 ×${((sync?.p99 ?? NaN) / (async?.p99 ?? NaN)).toFixed(2)}` +
         ` (RocketMQ's docs: sync double write about 10% slower than async)`,

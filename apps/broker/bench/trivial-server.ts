@@ -4,17 +4,22 @@
  * just enough of QueryRoute, Telemetry (Settings answer), Heartbeat and NotifyClientTermination
  * for the official producer to start and stop. It is a ceiling: requests are decoded with
  * protobufjs `Type.decode` (no toObject) and answers encoded with protobufjs directly.
+ * With `--keep-messages` it also keeps what it is sent in memory and serves ReceiveMessage and
+ * AckMessage from there (trivial-consumption.ts): the ceiling for parts c and d. Parts a and b run
+ * without it, so their ceiling keeps nothing.
  * Prints `TRIVIAL_LISTENING host:port` once bound.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Code, methods, Types } from '@apogee/bench';
+import { consumptionHandlers, consumptionMethods, MemoryTopics } from './trivial-consumption';
 
 const OK = { code: 'OK', message: 'OK' };
 let port = 0;
 let offset = 0;
+const kept = process.argv.includes('--keep-messages') ? new MemoryTopics() : undefined;
 
 interface DecodedSend {
-  messages: { system_properties?: { message_id?: string } }[];
+  messages: { topic?: { name?: string }; body?: Uint8Array; system_properties?: { message_id?: string } }[];
 }
 
 const service: grpc.ServiceDefinition = {
@@ -24,12 +29,14 @@ const service: grpc.ServiceDefinition = {
     requestDeserialize: (b: Buffer) => Types.SendMessageRequest.decode(b),
     responseSerialize: (r: object) => Types.SendMessageResponse.encode(r).finish() as Buffer,
   },
+  ...(kept ? consumptionMethods(methods) : {}),
 };
 
 const handlers: grpc.UntypedServiceImplementation = {
   SendMessage: (call: grpc.ServerUnaryCall<DecodedSend, object>, callback: grpc.sendUnaryData<object>) => {
     const ok = { code: Code.OK, message: 'OK' };
     const entries = call.request.messages.map((m) => ({ status: ok, message_id: m.system_properties?.message_id ?? '', transaction_id: '', offset: offset++ }));
+    kept?.keep(call.request.messages);
     callback(null, { status: ok, entries });
   },
   QueryRoute: (call: grpc.ServerUnaryCall<{ topic: object }, object>, callback: grpc.sendUnaryData<object>) => {
@@ -60,6 +67,7 @@ const handlers: grpc.UntypedServiceImplementation = {
     call.on('end', () => call.end());
     call.on('error', () => undefined);
   },
+  ...(kept ? consumptionHandlers(kept) : {}),
 };
 
 const server = new grpc.Server();

@@ -30,7 +30,7 @@ import path from 'node:path';
 import { createBrokerDispatchClient, createMessageIndexClient, type IndexFoundMessage } from '@apogee/protocol';
 // The broker bench's plumbing and load generator, reused as they are (bench code only, bundled by
 // esbuild; no app code crosses): a shared bench library would need its own tsconfig path.
-import { Code, envNumber, fmt, keyOf, messageIdOf, percentile, printTable, progress, rawChannels, type Row, runSendLoad, type Service, sleep, startApp, startBroker, summariseProfile, tempDir, unary, wireMessage } from '@apogee/bench';
+import { Code, envNumber, fmt, keyOf, messageIdOf, percentile, printTable, progress, verdict, rawChannels, type Row, runSendLoad, type Service, sleep, startApp, startBroker, summariseProfile, tempDir, unary, wireMessage } from '@apogee/bench';
 
 const cfg = {
   messages: envNumber('BENCH_MESSAGES', 10_000_000),
@@ -56,7 +56,6 @@ function rssBytes(pid: number): number {
 
 const ms = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 2 : 0)} ms` : 'n/a');
 const mib = (bytes: number): string => `${fmt(bytes / 1024 / 1024)} MiB`;
-const verdict = (ok: boolean): string => (ok ? 'yes' : 'NO');
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 const elapsedMs = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
 

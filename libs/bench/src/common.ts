@@ -142,6 +142,16 @@ export function printTable(rows: Row[], head: Row = { measure: 'measure', result
   for (const row of rows) console.log(line(row));
 }
 
+/** A ratio as a whole percentage ('n/a' when not finite). */
+export const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : 'n/a');
+
+/** A target's verdict column. */
+export const verdict = (ok: boolean): string => (ok ? 'yes' : 'NO');
+
+/** CPU seconds over a wall-clock window, as a share of one core. */
+export const coresOf = (cpu: number | undefined, seconds: number): string =>
+  cpu === undefined ? 'n/a' : `${((cpu / seconds) * 100).toFixed(0)}% of a core${cpu / seconds > 0.9 ? ' (saturated)' : ''}`;
+
 export const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
 

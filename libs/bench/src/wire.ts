@@ -23,7 +23,9 @@ root.loadSync(path.join(protoDir, 'apache/rocketmq/v2/service.proto'), { keepCas
 export const Types = {
   SendMessageRequest: root.lookupType('apache.rocketmq.v2.SendMessageRequest'),
   SendMessageResponse: root.lookupType('apache.rocketmq.v2.SendMessageResponse'),
+  ReceiveMessageRequest: root.lookupType('apache.rocketmq.v2.ReceiveMessageRequest'),
   ReceiveMessageResponse: root.lookupType('apache.rocketmq.v2.ReceiveMessageResponse'),
+  AckMessageRequest: root.lookupType('apache.rocketmq.v2.AckMessageRequest'),
   AckMessageResponse: root.lookupType('apache.rocketmq.v2.AckMessageResponse'),
 };
 export const Code = root.lookupEnum('apache.rocketmq.v2.Code').values;
