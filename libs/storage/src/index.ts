@@ -2,7 +2,7 @@ export { MessageStore } from './message-store';
 export type { AppendResult, LogScanPage, RecoveryReport, StoreLogger, StoreOptions } from './message-store';
 export { DEFAULT_STORE_CONFIG, storeConfig } from './store-config';
 export type { StoreConfig } from './store-config';
-export type { FlushMode } from './commit-log/commit-log';
+export type { FlushMode, RecordSpan } from './commit-log/commit-log';
 export type { MessageInput, StoredMessage, PhysicalOffset, QueueOffset, DispatchInfo, RecordSummary } from './codec/record-codec';
 export { storedAsInput } from './codec/stored-input';
 export type { MessageProperties } from './codec/properties';

@@ -65,6 +65,24 @@ describe('MessageStore', () => {
     await store.close();
   });
 
+  it('reads many records in the order asked, back-to-back runs together and across segments', async () => {
+    const store = await MessageStore.open({ dir: dir(), ...small });
+    const body = Buffer.alloc(30_000, 3);
+    const results = (await store.appendBatch(Array.from({ length: 80 }, (_, i) => msg(i, { queueId: 0, body: i % 2 === 0 ? body : msg(i).body })))) as Array<{ physicalOffset: number; queueOffset: number }>;
+    const spans = store.entries('orders', 0, 0, 80);
+    expect(new Set(spans.map((e) => Math.floor(e.physicalOffset / small.segmentBytes))).size).toBeGreaterThan(1); // the batch rolled a segment
+    expect(store.readMany(spans).map((m) => m.messageId)).toEqual(results.map((_, i) => `id-${i}`));
+    const picked = [spans[7], spans[3], spans[4], spans[5], spans[79]];
+    expect(store.readMany(picked).map((m) => m.queueOffset)).toEqual([7, 3, 4, 5, 79]);
+    expect(store.readMany(picked)[1].body.toString()).toBe(msg(3).body.toString());
+    expect(store.readMany([])).toEqual([]);
+    expect(() => store.readMany([spans[1], { physicalOffset: store.maxPhysicalOffset, totalBytes: 100 }])).toThrow(expect.objectContaining({ code: 'OFFSET_OUT_OF_RANGE' }));
+    expect(() => store.readMany([spans[1], { physicalOffset: spans[2].physicalOffset, totalBytes: spans[2].totalBytes + 1 }])).toThrow(
+      expect.objectContaining({ code: 'CORRUPT_RECORD' }),
+    );
+    await store.close();
+  });
+
   it('rebuilds deleted consume queues from the commit log', async () => {
     let store = await MessageStore.open({ dir: dir(), ...small });
     for (let i = 0; i < 300; i++) await store.append(msg(i));

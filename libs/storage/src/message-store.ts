@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommitLog } from './commit-log/commit-log';
+import { CommitLog, type RecordSpan } from './commit-log/commit-log';
 import {
   PreparedRecord,
   prepareRecord,
@@ -356,9 +356,14 @@ export class MessageStore {
     return this.queues.get(topic, queueId)?.read(from, maxCount) ?? [];
   }
 
+  /** The messages at `spans` (consume-queue entries), in that order; records back to back are read together. */
+  readMany(spans: readonly RecordSpan[]): StoredMessage[] {
+    return this.log.readMany(spans);
+  }
+
   /** Up to `maxCount` messages of (topic, queueId) from `from`, in queue order. */
   readQueue(topic: string, queueId: number, from: QueueOffset, maxCount: number): StoredMessage[] {
-    return this.entries(topic, queueId, from, maxCount).map((e) => this.log.read(e.physicalOffset, e.totalBytes));
+    return this.log.readMany(this.entries(topic, queueId, from, maxCount));
   }
 
   /** [min, max) of the queue's QueueOffsets; {0, 0} for a queue that has no message. */

@@ -3,7 +3,7 @@
  * records, and new messages from a queue's next offset through the tag filter. Pure reads; the
  * caller decides what to persist.
  */
-import type { MessageStore, StoredMessage } from '@apogee/storage';
+import type { CqEntry, MessageStore, StoredMessage } from '@apogee/storage';
 import type { InflightMessage } from './inflight-store';
 import type { QueueRef } from './queue-ref';
 import type { MessageFilter } from './message-filter';
@@ -24,7 +24,7 @@ export interface NewMessages {
  * and holes are passed over (they count as acked for the group, as in RocketMQ).
  */
 export function scanNewMessages(
-  store: Pick<MessageStore, 'queueRange' | 'entries' | 'read'>,
+  store: Pick<MessageStore, 'queueRange' | 'entries' | 'readMany'>,
   ref: QueueRef,
   from: number,
   want: number,
@@ -37,14 +37,15 @@ export function scanNewMessages(
   while (messages.length < want && next < max && scanned < MAX_SCAN_ENTRIES) {
     const entries = store.entries(ref.topic, ref.queueId, next, SCAN_BATCH);
     if (entries.length === 0) break;
+    // the entries whose tag hash matches, read together; a SQL filter then looks at their properties
+    const candidates: CqEntry[] = [];
     for (const entry of entries) {
-      if (messages.length >= want || scanned >= MAX_SCAN_ENTRIES) break;
+      if (messages.length + candidates.length >= want || scanned >= MAX_SCAN_ENTRIES) break;
       next = entry.queueOffset + 1;
       scanned += 1;
-      if (entry.totalBytes === 0 || !filter.matchesHash(entry.tagHash)) continue;
-      const message = store.read(entry.physicalOffset, entry.totalBytes);
-      if (filter.matches(message)) messages.push(message);
+      if (entry.totalBytes !== 0 && filter.matchesHash(entry.tagHash)) candidates.push(entry);
     }
+    for (const message of store.readMany(candidates)) if (filter.matches(message)) messages.push(message);
   }
   return { messages, nextOffset: next };
 }

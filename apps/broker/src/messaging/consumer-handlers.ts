@@ -26,7 +26,7 @@ import { v2UnaryCall } from './v2-unary';
 
 export interface ConsumerHandlersDeps {
   readonly metadata: Pick<BrokerMetadata, 'topics' | 'groups'>;
-  readonly store: Pick<MessageStore, 'queueRange' | 'offsetAtTime' | 'onDispatch' | 'entries' | 'read'>;
+  readonly store: Pick<MessageStore, 'queueRange' | 'offsetAtTime' | 'onDispatch' | 'entries' | 'readMany'>;
   readonly consumption: PopConsumption;
   readonly clock: Clock;
   readonly logger: Logger;

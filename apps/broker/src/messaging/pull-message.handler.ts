@@ -44,7 +44,7 @@ import { millisOf, type WirePullMessageRequest } from './v2-wire';
 export interface PullMessageDeps {
   readonly topics: Pick<TopicRegistry, 'get'>;
   readonly groups: Pick<GroupRegistry, 'ensureGroup'>;
-  readonly store: Pick<MessageStore, 'queueRange' | 'entries' | 'read'>;
+  readonly store: Pick<MessageStore, 'queueRange' | 'entries' | 'readMany'>;
   readonly notifier: ArrivalNotifier;
   readonly clock: Clock;
   readonly logger: Logger;

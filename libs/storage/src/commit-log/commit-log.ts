@@ -29,6 +29,15 @@ import { Segment } from './segment';
 
 export type FlushMode = 'SYNC' | 'ASYNC';
 
+/** Where a record lies: a consume-queue entry's offset and size. */
+export interface RecordSpan {
+  readonly physicalOffset: PhysicalOffset;
+  readonly totalBytes: number;
+}
+
+/** readMany reads back-to-back records with one read of at most this many bytes. */
+const READ_RUN_MAX_BYTES = 256 * 1024;
+
 export interface CommitLogOptions {
   readonly dir: string;
   readonly segmentBytes: number;
@@ -178,21 +187,62 @@ export class CommitLog {
 
   /** The raw, CRC-checked bytes of the record at `offset`. */
   readChecked(offset: PhysicalOffset, size?: number): Buffer {
-    if (offset >= this.writer.writtenEnd) throw this.outOfRange(offset);
-    const segment = this.segmentAt(offset);
+    const segment = this.segmentAt(this.checkReadable(offset));
     const bytes = size ?? this.recordSizeAt(segment, offset);
-    const fits = offset + bytes <= this.writer.writtenEnd && offset + bytes <= segment.base + this.options.segmentBytes;
-    if (!fits || bytes < PREFIX_BYTES) {
-      throw new StorageError('CORRUPT_RECORD', `record at PhysicalOffset ${offset} claims ${bytes} bytes, past the end of the log`);
+    return this.readRun(segment, [{ physicalOffset: offset, totalBytes: bytes }]);
+  }
+
+  /**
+   * The records at `spans` (consume-queue entries: offset and size), each CRC-checked, in the
+   * order given. Records that lie back to back in one segment (a queue's messages of one batch do)
+   * are read with one `readSync` per run of at most READ_RUN_MAX_BYTES.
+   */
+  readMany(spans: readonly RecordSpan[]): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    for (let i = 0; i < spans.length; ) {
+      const first = spans[i].physicalOffset;
+      const segment = this.segmentAt(this.checkReadable(first));
+      const segmentEnd = segment.base + this.options.segmentBytes;
+      let end = first + spans[i].totalBytes;
+      let j = i + 1;
+      while (j < spans.length && spans[j].physicalOffset === end && end + spans[j].totalBytes <= segmentEnd && end + spans[j].totalBytes - first <= READ_RUN_MAX_BYTES) {
+        end += spans[j].totalBytes;
+        j++;
+      }
+      const run = spans.slice(i, j);
+      const buf = this.readRun(segment, run);
+      for (const span of run) out.push(decodeRecord(buf, span.physicalOffset - first));
+      i = j;
+    }
+    return out;
+  }
+
+  private checkReadable(offset: PhysicalOffset): PhysicalOffset {
+    if (offset >= this.writer.writtenEnd) throw this.outOfRange(offset);
+    return offset;
+  }
+
+  /** Reads `run` (records back to back in `segment`) with one read and checks each record; CORRUPT_RECORD for the first bad one. */
+  private readRun(segment: Segment, run: readonly RecordSpan[]): Buffer {
+    const from = run[0].physicalOffset;
+    const last = run[run.length - 1];
+    const bytes = last.physicalOffset + last.totalBytes - from;
+    const fits = from + bytes <= this.writer.writtenEnd && from + bytes <= segment.base + this.options.segmentBytes;
+    if (!fits || run.some((r) => r.totalBytes < PREFIX_BYTES)) {
+      const claimed = run.find((r) => r.totalBytes < PREFIX_BYTES) ?? last;
+      throw new StorageError('CORRUPT_RECORD', `record at PhysicalOffset ${claimed.physicalOffset} claims ${claimed.totalBytes} bytes, past the end of the log`);
     }
     const buf = Buffer.allocUnsafe(bytes);
-    const got = readSync(segment.fd, buf, 0, bytes, offset - segment.base);
-    const prefix = got >= PREFIX_BYTES ? readPrefix(buf, 0) : null;
-    const bad =
-      got !== bytes || prefix?.kind !== 'message' || prefix.totalBytes !== bytes
-        ? 'record size does not match'
-        : checkRecord(buf, 0, offset);
-    if (bad) throw new StorageError('CORRUPT_RECORD', `record at PhysicalOffset ${offset} is corrupt (${bad})`);
+    const got = readSync(segment.fd, buf, 0, bytes, from - segment.base);
+    for (const { physicalOffset, totalBytes } of run) {
+      const at = physicalOffset - from;
+      const prefix = got >= at + PREFIX_BYTES ? readPrefix(buf, at) : null;
+      const bad =
+        got < at + totalBytes || prefix?.kind !== 'message' || prefix.totalBytes !== totalBytes
+          ? 'record size does not match'
+          : checkRecord(buf, at, physicalOffset);
+      if (bad) throw new StorageError('CORRUPT_RECORD', `record at PhysicalOffset ${physicalOffset} is corrupt (${bad})`);
+    }
     return buf;
   }
 
