@@ -69,8 +69,8 @@ const SP_DEAD_LETTER_QUEUE = [0xa2, 0x01]; // 20, LEN
 const DIGEST_TYPE_MD5 = 2;
 const ENCODING_IDENTITY = 1;
 const MESSAGE_TYPE_NUMBERS: Readonly<Record<MessageType, number>> = { NORMAL: 1, FIFO: 2, DELAY: 3, TRANSACTION: 4 };
+/** The body digest: MD5 as 32 upper-case hex characters (doc §8: both clients compare case-sensitively). */
 const MD5_HEX_BYTES = 32;
-const HEX_UPPER = Buffer.from('0123456789ABCDEF', 'latin1');
 
 /** What only a popped delivery (ReceiveMessage) carries. */
 interface PopDelivery {
@@ -202,8 +202,7 @@ function writeSystemProperties(w: FrameWriter, d: Delivery): void {
   w.lenPrefix(SP_BODY_DIGEST, 2 + lenFieldBytes(MD5_HEX_BYTES));
   w.byte(FIELD_1_VARINT);
   w.varint(DIGEST_TYPE_MD5);
-  w.lenPrefix(FIELD_2_LEN, MD5_HEX_BYTES);
-  writeMd5Hex(w, message.body);
+  w.string(FIELD_2_LEN, hash('md5', message.body, 'hex').toUpperCase(), MD5_HEX_BYTES);
   w.byte(SP_BODY_ENCODING);
   w.varint(ENCODING_IDENTITY);
   w.byte(SP_MESSAGE_TYPE);
@@ -232,14 +231,5 @@ function writeSystemProperties(w: FrameWriter, d: Delivery): void {
     w.varint(deadLetterQueueBytes(d.originTopic, d.originMessageId));
     w.string(FIELD_1_LEN, d.originTopic, utf8Bytes(d.originTopic));
     w.string(FIELD_2_LEN, d.originMessageId, utf8Bytes(d.originMessageId));
-  }
-}
-
-/** The body's MD5 as 32 upper-case hex characters. */
-function writeMd5Hex(w: FrameWriter, body: Buffer): void {
-  const digest = hash('md5', body, 'buffer');
-  for (let i = 0; i < digest.length; i++) {
-    w.byte(HEX_UPPER[digest[i] >> 4]);
-    w.byte(HEX_UPPER[digest[i] & 0x0f]);
   }
 }
