@@ -76,13 +76,24 @@ function epochMsOf(t: Timestamp | undefined): number {
   return seconds * 1000 + t.nanos / 1e6;
 }
 
-async function ack(client: grpc.Client, group: string, topic: string, messages: Delivered[]): Promise<number> {
-  const response = await unary<{ status: { code: string; message: string }; entries: { status: { code: string } }[] }>(client, 'AckMessage', {
+/** One AckMessage for `messages`, encoded and decoded with protobufjs (no proto-loader objects); resolves with the entries acked OK. */
+function ack(client: grpc.Client, group: string, topic: string, messages: Delivered[]): Promise<number> {
+  const request = {
     group: { resource_namespace: '', name: group },
     topic: { resource_namespace: '', name: topic },
     entries: messages.map((m) => ({ message_id: m.message_id, receipt_handle: m.receipt_handle })),
-  });
-  return response.entries.filter((e) => e.status.code === 'OK').length;
+  };
+  return new Promise((resolve, reject) =>
+    client.makeUnaryRequest(
+      SERVICE_PATH + 'AckMessage',
+      (r: object) => Buffer.from(Types.AckMessageRequest.encode(r).finish()),
+      (b: Buffer) => Types.AckMessageResponse.decode(b) as unknown as { entries: { status?: { code?: number } }[] },
+      request,
+      benchMetadata(),
+      { deadline: Date.now() + 10_000 },
+      (err, response) => (err || response === undefined ? reject(err ?? new Error('no AckMessage response')) : resolve(response.entries.filter((e) => (e.status?.code ?? 0) === Code.OK).length)),
+    ),
+  );
 }
 
 export interface DrainResult {
